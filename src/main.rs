@@ -1,1 +1,140 @@
-fn main() {}
+//! locust-rs: parse the command line, build one validated plan, run it, and map the
+//! outcome to Locust's exit codes. Every step is a named function below; errors are
+//! printed once as `locust-rs: error: ...` without a backtrace.
+
+mod cli;
+mod config_file;
+mod demo;
+mod engine;
+mod exit;
+mod http;
+mod logging;
+mod output;
+mod plan;
+mod run;
+mod settings;
+mod task_ratio;
+mod timespan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::logging::MAIN;
+use crate::plan::PlanError;
+
+/// An error and the exit code it maps to.
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: i32, message: impl std::fmt::Display) -> Self {
+        Failure {
+            code,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match real_main(cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("locust-rs: error: {}", failure.message);
+            failure.code
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn real_main(cli: Cli) -> Result<i32, Failure> {
+    if let Some(addr) = cli.serve_demo.clone() {
+        return demo::serve_standalone(&cli, &addr).map_err(|e| Failure::new(exit::USAGE_ERROR, e));
+    }
+    let cwd = std::env::current_dir().map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    let settings =
+        settings::resolve(cli.clone(), &cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
+    logging::init(&settings.loglevel, settings.logfile.as_deref())
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("--logfile: {e}")))?;
+    let plan = plan::build(&settings).map_err(|e: PlanError| Failure::new(e.exit_code(), e))?;
+
+    if settings.list {
+        print!("{}", task_ratio::list(&plan.class_refs()));
+        return Ok(exit::OK);
+    }
+    if settings.show_task_ratio {
+        print!("{}", task_ratio::table(&plan.class_refs(), cli.users));
+        return Ok(exit::OK);
+    }
+    if settings.show_task_ratio_json {
+        println!("{}", task_ratio::json(&plan.class_refs(), cli.users));
+        return Ok(exit::OK);
+    }
+    if let Some((shape, origin)) = &settings.load_shape {
+        return Err(Failure::new(
+            exit::USAGE_ERROR,
+            format!(
+                "{origin}: profile `{}` uses load-shape = \"{shape}\": load shapes (stages that \
+                 ramp users up and down, and `all` running every phase in sequence) are not \
+                 part of this build yet; run the basic, stress or cache profile",
+                settings.profile.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    if !settings.headless {
+        return Err(Failure::new(
+            exit::USAGE_ERROR,
+            "the web UI (Locust's default mode) is not part of this build yet: pass --headless, \
+             or set `headless = true` in locust.toml",
+        ));
+    }
+    run_headless(settings, plan, &cli)
+}
+
+fn run_headless(
+    mut settings: settings::Settings,
+    plan: plan::Plan,
+    cli: &Cli,
+) -> Result<i32, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        tracing::info!(target: MAIN, "Starting locust-rs {}", env!("CARGO_PKG_VERSION"));
+        if let (Some(profile), Some(description)) = (&settings.profile, &settings.profile_description) {
+            tracing::info!(target: MAIN, "Profile {profile}: {description}");
+        }
+        let demo = if settings.demo {
+            let server = demo::start_in_process(cli)
+                .await
+                .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+            tracing::info!(target: MAIN, "Demo target listening at {}", server.base_url());
+            settings.host = Some(server.base_url());
+            Some(server)
+        } else {
+            None
+        };
+        plan.check_host(settings.host.as_deref())
+            .map_err(|e| Failure::new(e.exit_code(), e))?;
+        if settings.spawn_rate > 100.0 {
+            tracing::warn!(target: MAIN, "Your selected spawn rate is very high (>100), and this is known to sometimes cause issues. Do you really need to ramp up that fast?");
+        }
+        let outcome = run::headless(&settings, plan.classes)
+            .await
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
+        if let Some(server) = demo {
+            tracing::info!(
+                target: MAIN,
+                "Demo target served {} requests",
+                server.counters().total
+            );
+            server.shutdown().await;
+        }
+        Ok(outcome.exit_code)
+    })
+}

@@ -1,4 +1,21 @@
-//! Request statistics for locust-rs: recording, merging and Locust's formats.
-//! (Crate root; the stats owner fills in the modules.)
+//! Request statistics for locust-rs: hot-path recording into sharded HDR histograms,
+//! merging (threads, timers, workers), Locust's percentile/median rules and its exact
+//! output formats (console tables, CSV files, `--json`). No HTTP, async runtime or
+//! engine types in here: callers pass in names, times and timestamps.
 
+pub mod entry;
+pub mod error;
+pub mod percentile;
 pub mod pyrepr;
+pub mod recorder;
+pub mod report;
+mod ring;
+pub mod rounding;
+pub mod stats;
+
+pub use entry::{Median, StatsEntry, MAX_PER_SECOND_HISTORY};
+pub use error::{error_key, ExceptionRecord, StatsError};
+pub use percentile::PERCENTILES_TO_REPORT;
+pub use recorder::{epoch_now, RecordHandle, Recorder, LOCAL_NODE};
+pub use ring::{CURRENT_WINDOW_SECS, MAX_SNAPSHOTS};
+pub use stats::{Rates, Stats};

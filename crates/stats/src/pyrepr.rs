@@ -41,7 +41,11 @@ pub fn repr_float(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits; Python then picks fixed or
     // exponent notation by the decimal exponent (fixed when -4 <= exp < 16).
@@ -76,6 +80,32 @@ pub fn repr_float(x: f64) -> String {
     }
 }
 
+/// Inverse of [`repr_str`] for the escapes it produces: `'text'` or `"text"` → text.
+/// None when `s` is not a quoted Python string literal.
+pub fn unrepr_str(s: &str) -> Option<String> {
+    let quote = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = s.strip_prefix(quote)?.strip_suffix(quote)?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +120,14 @@ mod tests {
             "\"HTTPError('404 Client Error: File not found for url: /missing')\""
         );
         assert_eq!(repr_str("x\ny"), "'x\\ny'");
+    }
+
+    #[test]
+    fn unrepr_inverts_repr() {
+        for s in ["abc", "it's", "a'b\"c", "x\ny\t\\", "\x01"] {
+            assert_eq!(unrepr_str(&repr_str(s)).as_deref(), Some(s));
+        }
+        assert_eq!(unrepr_str("no quotes"), None);
     }
 
     #[test]

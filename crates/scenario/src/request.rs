@@ -1,0 +1,384 @@
+//! Compiling one request table (`request`, `requests[i]`, `on_start[i]`, `on_stop[i]`)
+//! into a `Step`: method, URL, name, merged headers, body, status rule, checks and
+//! extraction, with every template compiled and every variable accounted for.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use minijinja::Environment;
+use toml::Spanned;
+
+use crate::body::{Body, JsonTpl};
+use crate::check::{Check, StatusRule};
+use crate::error::{Location, ScenarioError};
+use crate::extract::Extract;
+use crate::model::{Pairs, RequestDef};
+use crate::source::{suggest, SourceFile};
+use crate::step::{default_name, encode_query, MethodTpl, RenderedRequest, Step};
+use crate::template::{Template, TemplateCompiler, BUILTIN_FUNCS, BUILTIN_VARS};
+
+/// What compiling a request needs to know about its surroundings.
+pub(crate) struct Cx<'a> {
+    pub file: &'a SourceFile,
+    pub class: &'a str,
+    pub templates: &'a mut TemplateCompiler,
+    /// Every variable some step of the class extracts.
+    pub extracted: &'a BTreeSet<String>,
+    /// The class's default headers (`users.X.headers`), merged into every request.
+    pub class_headers: &'a Pairs<Spanned<String>>,
+    /// Placeholder environment, replaced by the real one once all templates are in.
+    pub env: Arc<Environment<'static>>,
+}
+
+impl Cx<'_> {
+    pub fn loc(&self, span: Range<usize>, key: &str) -> Location {
+        let (line, column) = self.file.line_col(span.start);
+        Location {
+            file: self.file.path.clone(),
+            line,
+            column,
+            key: key.to_string(),
+        }
+    }
+
+    fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            at: self.loc(span, key),
+            message: message.into(),
+        }
+    }
+
+    /// Compiles a template and checks each variable it reads against the class.
+    fn template(
+        &mut self,
+        src: &Spanned<String>,
+        key: &str,
+        task: &str,
+        used: &mut BTreeSet<String>,
+    ) -> Result<Template, ScenarioError> {
+        let at = self.loc(src.span(), key);
+        let (t, vars) = self.templates.compile(src.get_ref(), &at)?;
+        for var in vars {
+            if !self.extracted.contains(&var) {
+                let candidates = self
+                    .extracted
+                    .iter()
+                    .map(String::as_str)
+                    .chain(BUILTIN_VARS.iter().copied())
+                    .chain(BUILTIN_FUNCS.iter().copied());
+                return Err(ScenarioError::UndefinedVariable {
+                    suggestion: suggest(&var, candidates),
+                    at,
+                    class: self.class.to_string(),
+                    task: task.to_string(),
+                    var,
+                });
+            }
+            used.insert(var);
+        }
+        Ok(t)
+    }
+}
+
+/// Compiles one request table. `key` is its dotted key, `task` the task name for messages.
+pub(crate) fn compile_request(
+    cx: &mut Cx<'_>,
+    def: &Spanned<RequestDef>,
+    key: &str,
+    task: &str,
+) -> Result<Step, ScenarioError> {
+    let def = def.get_ref();
+    let mut used = BTreeSet::new();
+
+    let method = match &def.method {
+        None => MethodTpl::Static(Method::GET),
+        Some(m) if crate::template::is_plain(m.get_ref()) => {
+            let upper = m.get_ref().trim().to_ascii_uppercase();
+            let parsed =
+                Method::from_bytes(upper.as_bytes()).map_err(|_| ScenarioError::Method {
+                    at: cx.loc(m.span(), &format!("{key}.method")),
+                    method: m.get_ref().clone(),
+                })?;
+            MethodTpl::Static(parsed)
+        }
+        Some(m) => MethodTpl::Dynamic(cx.template(m, &format!("{key}.method"), task, &mut used)?),
+    };
+    let path = cx.template(&def.path, &format!("{key}.path"), task, &mut used)?;
+    let mut query = Vec::new();
+    for (k, v) in &def.query.0 {
+        let vkey = format!("{key}.query.{k}");
+        let text = match v.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            _ => {
+                return Err(cx.invalid(
+                    v.span(),
+                    &vkey,
+                    "a query value must be a string, number or boolean",
+                ))
+            }
+        };
+        let t = cx.template(&Spanned::new(v.span(), text), &vkey, task, &mut used)?;
+        query.push((encode_query(k), t));
+    }
+    let name = match &def.name {
+        Some(n) => Some(cx.template(n, &format!("{key}.name"), task, &mut used)?),
+        None => None,
+    };
+    let (headers, dyn_headers) = compile_headers(cx, def, key, task, &mut used)?;
+    let body = compile_body(cx, def, key, task, &mut used)?;
+    let mut headers = headers;
+    if matches!(body, Body::Json(_) | Body::Static(_)) && def.json.is_some() {
+        let has_ct = headers.contains_key(http::header::CONTENT_TYPE)
+            || dyn_headers
+                .iter()
+                .any(|(n, _)| n == http::header::CONTENT_TYPE);
+        if !has_ct {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+    }
+    let status = match &def.success_status {
+        None => StatusRule::Default,
+        Some(list) => {
+            let skey = format!("{key}.success_status");
+            if list.get_ref().is_empty() {
+                return Err(cx.invalid(
+                    list.span(),
+                    &skey,
+                    "success_status must list at least one status code",
+                ));
+            }
+            let mut codes = Vec::new();
+            for code in list.get_ref() {
+                match u16::try_from(*code) {
+                    Ok(c) if (100..=599).contains(&c) => codes.push(c),
+                    _ => {
+                        return Err(cx.invalid(
+                            list.span(),
+                            &skey,
+                            format!("{code} is not an HTTP status code (100-599)"),
+                        ))
+                    }
+                }
+            }
+            StatusRule::Only(codes)
+        }
+    };
+    let mut checks = Vec::new();
+    for (i, c) in def.checks.iter().enumerate() {
+        checks.push(
+            Check::compile(c.get_ref())
+                .map_err(|m| cx.invalid(c.span(), &format!("{key}.checks[{i}]"), m))?,
+        );
+    }
+    let mut extracts = Vec::new();
+    for (i, e) in def.extract.iter().enumerate() {
+        extracts.push(
+            Extract::compile(e.get_ref())
+                .map_err(|m| cx.invalid(e.span(), &format!("{key}.extract[{i}]"), m))?,
+        );
+    }
+    let mut step = Step {
+        label: key.strip_prefix("users.").unwrap_or(key).to_string(),
+        env: cx.env.clone(),
+        method,
+        path,
+        query,
+        name,
+        headers,
+        dyn_headers,
+        body,
+        status,
+        checks,
+        extracts,
+        needs: used.into_iter().collect(),
+        fixed: None,
+    };
+    step.fixed = fixed_request(&step).map(Arc::new);
+    Ok(step)
+}
+
+/// The whole request, when nothing in it is a template.
+fn fixed_request(step: &Step) -> Option<RenderedRequest> {
+    let MethodTpl::Static(method) = &step.method else {
+        return None;
+    };
+    let all_static = step.path.is_static()
+        && step.query.iter().all(|(_, t)| t.is_static())
+        && step.name.as_ref().is_none_or(Template::is_static)
+        && step.dyn_headers.is_empty()
+        && step.body.is_static();
+    if !all_static {
+        return None;
+    }
+    let text = |t: &Template| match t {
+        Template::Static(s) => s.to_string(),
+        Template::Dynamic(_) => String::new(),
+    };
+    let mut url = text(&step.path);
+    for (i, (k, v)) in step.query.iter().enumerate() {
+        url.push(if i == 0 && !url.contains('?') {
+            '?'
+        } else {
+            '&'
+        });
+        url.push_str(&format!("{k}={}", encode_query(&text(v))));
+    }
+    let name = step
+        .name
+        .as_ref()
+        .map(text)
+        .unwrap_or_else(|| default_name(&url));
+    let body = match &step.body {
+        Body::Static(b) => Some(b.clone()),
+        _ => None,
+    };
+    Some(RenderedRequest {
+        method: method.clone(),
+        url,
+        name,
+        headers: step.headers.clone(),
+        body,
+    })
+}
+
+type Headers = (HeaderMap, Vec<(HeaderName, Template)>);
+
+/// Class headers, then the request's (a request header replaces a class one).
+fn compile_headers(
+    cx: &mut Cx<'_>,
+    def: &RequestDef,
+    key: &str,
+    task: &str,
+    used: &mut BTreeSet<String>,
+) -> Result<Headers, ScenarioError> {
+    let class_key = format!("users.{}.headers", cx.class);
+    let mut merged: Vec<(HeaderName, String, &Spanned<String>)> = Vec::new();
+    let class_headers = cx.class_headers;
+    let sources = class_headers
+        .0
+        .iter()
+        .map(|(n, v)| (n, v, class_key.clone()))
+        .chain(
+            def.headers
+                .0
+                .iter()
+                .map(|(n, v)| (n, v, format!("{key}.headers"))),
+        );
+    for (name, value, prefix) in sources {
+        let hkey = format!("{prefix}.{name}");
+        let hname = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ScenarioError::Header {
+            at: cx.loc(value.span(), &hkey),
+            name: name.clone(),
+            reason: "not a valid header name".into(),
+        })?;
+        merged.retain(|(n, _, _)| *n != hname);
+        merged.push((hname, hkey, value));
+    }
+    let mut fixed = HeaderMap::new();
+    let mut dynamic = Vec::new();
+    for (hname, hkey, value) in merged {
+        let t = cx.template(value, &hkey, task, used)?;
+        match &t {
+            Template::Static(s) => {
+                let v = HeaderValue::from_str(s).map_err(|_| ScenarioError::Header {
+                    at: cx.loc(value.span(), &hkey),
+                    name: hname.to_string(),
+                    reason: format!("invalid value {s:?}"),
+                })?;
+                fixed.insert(hname, v);
+            }
+            Template::Dynamic(_) => dynamic.push((hname, t)),
+        }
+    }
+    Ok((fixed, dynamic))
+}
+
+fn compile_body(
+    cx: &mut Cx<'_>,
+    def: &RequestDef,
+    key: &str,
+    task: &str,
+    used: &mut BTreeSet<String>,
+) -> Result<Body, ScenarioError> {
+    match (&def.json, &def.body) {
+        (Some(j), Some(_)) => Err(cx.invalid(
+            j.span(),
+            &format!("{key}.json"),
+            "use either `json` or `body`, not both",
+        )),
+        (None, None) => Ok(Body::None),
+        (None, Some(b)) => {
+            let t = cx.template(b, &format!("{key}.body"), task, used)?;
+            Ok(match t {
+                Template::Static(s) => Body::Static(Bytes::from(s.to_string())),
+                t => Body::Text(t),
+            })
+        }
+        (Some(j), None) => {
+            let tree = json_tree(
+                cx,
+                j.get_ref(),
+                j.span(),
+                &format!("{key}.json"),
+                task,
+                used,
+            )?;
+            if tree.is_static() {
+                let env = minijinja::Environment::new();
+                let value = tree
+                    .render(&env, &minijinja::Value::UNDEFINED)
+                    .map_err(|e| cx.invalid(j.span(), &format!("{key}.json"), e.to_string()))?;
+                let bytes = serde_json::to_vec(&value)
+                    .map_err(|e| cx.invalid(j.span(), &format!("{key}.json"), e.to_string()))?;
+                Ok(Body::Static(Bytes::from(bytes)))
+            } else {
+                Ok(Body::Json(tree))
+            }
+        }
+    }
+}
+
+fn json_tree(
+    cx: &mut Cx<'_>,
+    value: &toml::Value,
+    span: Range<usize>,
+    key: &str,
+    task: &str,
+    used: &mut BTreeSet<String>,
+) -> Result<JsonTpl, ScenarioError> {
+    Ok(match value {
+        toml::Value::String(s) => {
+            JsonTpl::Str(cx.template(&Spanned::new(span, s.clone()), key, task, used)?)
+        }
+        toml::Value::Array(items) => JsonTpl::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| json_tree(cx, v, span.clone(), &format!("{key}[{i}]"), task, used))
+                .collect::<Result<_, _>>()?,
+        ),
+        toml::Value::Table(t) => JsonTpl::Object(
+            t.iter()
+                .map(|(k, v)| {
+                    Ok((
+                        k.clone(),
+                        json_tree(cx, v, span.clone(), &format!("{key}.{k}"), task, used)?,
+                    ))
+                })
+                .collect::<Result<_, ScenarioError>>()?,
+        ),
+        other => JsonTpl::Literal(
+            serde_json::to_value(other)
+                .map_err(|e| cx.invalid(span.clone(), key, e.to_string()))?,
+        ),
+    })
+}

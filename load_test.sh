@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Load-test modes of LOAD_TESTING.md:  ./load_test.sh basic|stress|cache|spike|all|interactive
+# Checks the system first (GET /gateway-health), runs the profile from locust.toml,
+# writes CSV files under load_test_reports/ and exits with the run's exit code.
+# HOST overrides the target (default http://localhost:8080); LOCUST_RS the binary.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+MODE="${1:-basic}"
+HOST="${HOST:-http://localhost:8080}"
+BIN="${LOCUST_RS:-target/release/locust-rs}"
+REPORTS="${REPORTS:-load_test_reports}"
+
+case "$MODE" in
+  basic|stress|cache|spike|all|interactive) ;;
+  -h|--help|help)
+    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *)
+    echo "load_test.sh: unknown mode '$MODE' (expected basic, stress, cache, spike, all or interactive)" >&2
+    exit 2 ;;
+esac
+
+if [ ! -x "$BIN" ]; then
+  echo "load_test.sh: building locust-rs (cargo build --release)..." >&2
+  cargo build --release --quiet || exit 2
+fi
+
+gateway_up() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS --max-time 5 -o /dev/null "$HOST/gateway-health"
+  else
+    python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
+      "$HOST/gateway-health" >/dev/null 2>&1
+  fi
+}
+if ! gateway_up; then
+  echo "load_test.sh: the system at $HOST is not running (GET /gateway-health failed); check 'docker-compose ps', start it with 'docker-compose up -d', see 'docker-compose logs'." >&2
+  exit 4
+fi
+
+mkdir -p "$REPORTS"
+stamp=$(date +%Y%m%d_%H%M%S)
+prefix="$REPORTS/${MODE}_${stamp}"
+
+if [ "$MODE" = interactive ]; then
+  "$BIN" -H "$HOST"
+  exit $?
+fi
+"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix"
+code=$?
+echo "load_test.sh: $MODE finished with exit code $code; CSV files: ${prefix}_*.csv" >&2
+exit $code

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of locust-rs on a fresh machine: installs what the tests need
+# (nginx from Debian for the load-balancer test), checks formatting and lints, then
+# runs the whole suite. Root is needed only to install missing packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: missing packages: ${need_apt[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  echo "test.sh: installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --workspace --locked

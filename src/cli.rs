@@ -1,0 +1,271 @@
+//! The command line: Locust's flags with Locust's names, env variables and meanings.
+//! Every value is optional here so that config files can fill what the command line and
+//! the environment left unset (see `settings.rs`); defaults are applied only there.
+
+use clap::{ArgAction, Parser};
+
+use crate::timespan;
+
+/// `locust-rs [options] [UserClass ...]` — the flags of `locust --help` that a
+/// declarative tool can honour, plus locust-rs's own (`--demo`, `--serve-demo`, ...).
+#[derive(Debug, Clone, Default, Parser)]
+#[command(
+    name = "locust-rs",
+    version,
+    about = "A Locust-compatible load-testing tool with declarative TOML scenarios",
+    infer_long_args = true,
+    args_override_self = true,
+    after_help = crate::exit::EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Scenario file(s): a .toml file, a comma-separated list, or a directory searched for *.toml
+    #[arg(
+        short = 'f',
+        long = "locustfile",
+        env = "LOCUST_LOCUSTFILE",
+        value_name = "FILENAME"
+    )]
+    pub locustfile: Option<String>,
+
+    /// Config file (Locust's conf format, or TOML with a [tool.locust] table)
+    #[arg(long = "config", value_name = "FILENAME")]
+    pub config: Option<String>,
+
+    /// Host to load test, in the form http://10.21.32.33
+    #[arg(
+        short = 'H',
+        long = "host",
+        env = "LOCUST_HOST",
+        value_name = "BASE URL"
+    )]
+    pub host: Option<String>,
+
+    /// Peak number of concurrent users
+    #[arg(short = 'u', long = "users", env = "LOCUST_USERS", value_name = "INT", value_parser = parse_users, allow_negative_numbers = true)]
+    pub users: Option<u64>,
+
+    /// Rate to spawn users at (users per second)
+    #[arg(short = 'r', long = "spawn-rate", env = "LOCUST_SPAWN_RATE", value_name = "FLOAT", value_parser = parse_spawn_rate, allow_negative_numbers = true)]
+    pub spawn_rate: Option<f64>,
+
+    /// Stop after the specified amount of time, e.g. (300s, 20m, 3h, 1h30m, etc.); 0 = no limit
+    #[arg(short = 't', long = "run-time", env = "LOCUST_RUN_TIME", value_name = "TIME STRING", value_parser = timespan::parse_arg)]
+    pub run_time: Option<u64>,
+
+    /// Show list of possible User classes and exit
+    #[arg(short = 'l', long = "list", action = ArgAction::SetTrue)]
+    pub list: bool,
+
+    /// Disable the web interface, and start the test immediately
+    #[arg(long = "headless", env = "LOCUST_HEADLESS", action = ArgAction::SetTrue)]
+    pub headless: bool,
+
+    /// Cancel a `headless` set in a config file
+    #[arg(long = "headful", env = "LOCUST_HEADFUL", action = ArgAction::SetTrue, hide = true)]
+    pub headful: bool,
+
+    /// Only run tasks that have one of these tags
+    #[arg(short = 'T', long = "tags", env = "LOCUST_TAGS", num_args = 0.., value_name = "TAG")]
+    pub tags: Option<Vec<String>>,
+
+    /// Skip tasks that have any of these tags
+    #[arg(short = 'E', long = "exclude-tags", env = "LOCUST_EXCLUDE_TAGS", num_args = 0.., value_name = "TAG")]
+    pub exclude_tags: Option<Vec<String>>,
+
+    /// Store request stats to files in CSV format (PREFIX_stats.csv, ...)
+    #[arg(long = "csv", env = "LOCUST_CSV", value_name = "CSV_PREFIX")]
+    pub csv: Option<String>,
+
+    /// Store each stats entry in CSV format to _stats_history.csv (requires --csv)
+    #[arg(long = "csv-full-history", env = "LOCUST_CSV_FULL_HISTORY", action = ArgAction::SetTrue)]
+    pub csv_full_history: bool,
+
+    /// Enable periodic printing of request stats in UI runs
+    #[arg(long = "print-stats", env = "LOCUST_PRINT_STATS", action = ArgAction::SetTrue)]
+    pub print_stats: bool,
+
+    /// Disable periodic printing of request stats during --headless run
+    #[arg(long = "only-summary", env = "LOCUST_ONLY_SUMMARY", action = ArgAction::SetTrue)]
+    pub only_summary: bool,
+
+    /// Reset statistics once spawning has been completed
+    #[arg(long = "reset-stats", env = "LOCUST_RESET_STATS", action = ArgAction::SetTrue)]
+    pub reset_stats: bool,
+
+    /// Prints the final stats in JSON format to stdout
+    #[arg(long = "json", action = ArgAction::SetTrue)]
+    pub json: bool,
+
+    /// Writes the final stats in JSON format to FILENAME.json
+    #[arg(long = "json-file", value_name = "FILENAME")]
+    pub json_file: Option<String>,
+
+    /// Choose between DEBUG/INFO/WARNING/ERROR/CRITICAL
+    #[arg(
+        short = 'L',
+        long = "loglevel",
+        env = "LOCUST_LOGLEVEL",
+        value_name = "LEVEL"
+    )]
+    pub loglevel: Option<String>,
+
+    /// Path to log file. If not set, log will go to stderr
+    #[arg(long = "logfile", env = "LOCUST_LOGFILE", value_name = "FILENAME")]
+    pub logfile: Option<String>,
+
+    /// Print table of the User classes' task execution ratio
+    #[arg(long = "show-task-ratio", action = ArgAction::SetTrue)]
+    pub show_task_ratio: bool,
+
+    /// Print json data of the User classes' task execution ratio
+    #[arg(long = "show-task-ratio-json", action = ArgAction::SetTrue)]
+    pub show_task_ratio_json: bool,
+
+    /// Exit code to use when a test result contains any failure or error
+    #[arg(
+        long = "exit-code-on-error",
+        env = "LOCUST_EXIT_CODE_ON_ERROR",
+        value_name = "INT"
+    )]
+    pub exit_code_on_error: Option<i32>,
+
+    /// Number of seconds to wait for a simulated user to complete any executing task before exiting
+    #[arg(short = 's', long = "stop-timeout", env = "LOCUST_STOP_TIMEOUT", value_name = "TIME STRING", value_parser = timespan::parse_arg)]
+    pub stop_timeout: Option<u64>,
+
+    /// Stop after this many task iterations (locust-plugins' -i)
+    #[arg(
+        short = 'i',
+        long = "iterations",
+        env = "LOCUST_ITERATIONS",
+        value_name = "INT"
+    )]
+    pub iterations: Option<u64>,
+
+    /// Profile from locust.toml to run (basic, stress, cache, ...); also the report label
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Per-request timeout in seconds (connect + response + body); a timeout is a failure
+    #[arg(long = "request-timeout", env = "LOCUST_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_f64)]
+    pub request_timeout: Option<f64>,
+
+    /// Start the built-in demo target on a free 127.0.0.1 port and run against it
+    #[arg(long = "demo", action = ArgAction::SetTrue)]
+    pub demo: bool,
+
+    /// Only serve the demo target on ADDR (e.g. 127.0.0.1:9001) until interrupted; no load test
+    #[arg(long = "serve-demo", value_name = "ADDR")]
+    pub serve_demo: Option<String>,
+
+    /// With --serve-demo: serve one app instance with this id instead of the whole gateway
+    #[arg(long = "demo-instance", value_name = "ID")]
+    pub demo_instance: Option<String>,
+
+    /// Demo target: service time added to every app answer, in milliseconds
+    #[arg(long = "demo-service-time", value_name = "MS", value_parser = parse_non_negative_f64)]
+    pub demo_service_time: Option<f64>,
+
+    /// Demo target: extra time a cache miss costs, in milliseconds
+    #[arg(long = "demo-miss-penalty", value_name = "MS", value_parser = parse_non_negative_f64)]
+    pub demo_miss_penalty: Option<f64>,
+
+    /// Demo target: requests served at once; the rest queue
+    #[arg(long = "demo-concurrency", value_name = "N")]
+    pub demo_concurrency: Option<usize>,
+
+    /// Demo target: fraction (0..1) of app answers that become 500
+    #[arg(long = "demo-error-rate", value_name = "FRACTION", value_parser = parse_fraction)]
+    pub demo_error_rate: Option<f64>,
+
+    /// User classes to run (default: all in the scenario files)
+    #[arg(
+        value_name = "UserClass",
+        env = "LOCUST_USER_CLASSES",
+        value_delimiter = ' '
+    )]
+    pub user_classes: Vec<String>,
+}
+
+fn parse_users(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n as u64),
+        Ok(_) => Err("must be a positive whole number of users (at least 1)".into()),
+        Err(_) => Err(format!("invalid int value: '{text}'")),
+    }
+}
+
+pub fn parse_spawn_rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid float value: '{text}'"))?;
+    if !value.is_finite() {
+        return Err("must be a finite number".into());
+    }
+    if value <= 0.0 {
+        return Err("must be > 0".into());
+    }
+    Ok(value)
+}
+
+fn parse_positive_f64(text: &str) -> Result<f64, String> {
+    parse_spawn_rate(text)
+}
+
+fn parse_non_negative_f64(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a number >= 0, got '{text}'")),
+    }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("expected a fraction between 0 and 1, got '{text}'")),
+    }
+}
+
+/// Parses a value that came from a config file for the flag `key`, with the same rules
+/// as the command line, so a bad `users = "x"` fails exactly like `-u x`.
+pub fn parse_config_users(text: &str) -> Result<u64, String> {
+    parse_users(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_must_be_positive_integers() {
+        assert_eq!(parse_users("10"), Ok(10));
+        assert!(parse_users("0").is_err());
+        assert!(parse_users("-3").is_err());
+        assert!(parse_users("ten").is_err());
+    }
+
+    #[test]
+    fn spawn_rate_rules_follow_locust() {
+        assert_eq!(parse_spawn_rate("0.5"), Ok(0.5));
+        assert_eq!(parse_spawn_rate("0"), Err("must be > 0".into()));
+        assert_eq!(
+            parse_spawn_rate("inf"),
+            Err("must be a finite number".into())
+        );
+        assert!(parse_spawn_rate("x").is_err());
+    }
+
+    #[test]
+    fn long_options_accept_unique_prefixes() {
+        let cli = Cli::try_parse_from(["locust-rs", "--run-tim", "1s", "--headless"]).unwrap();
+        assert_eq!(cli.run_time, Some(1));
+    }
+
+    #[test]
+    fn positional_user_classes() {
+        let cli = Cli::try_parse_from(["locust-rs", "-u", "3", "A", "B"]).unwrap();
+        assert_eq!(cli.user_classes, vec!["A", "B"]);
+        assert_eq!(cli.users, Some(3));
+    }
+}

@@ -1,0 +1,145 @@
+//! Which class each new user belongs to: Locust's UsersDispatcher order. `fixed_count`
+//! classes come first, then the weighted classes follow the KL-divergence sequence, so
+//! the same weights always give the same users in the same order (ramp-down is LIFO).
+
+/// A class as the dispatcher sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassWeight {
+    pub name: String,
+    pub weight: f64,
+    pub fixed_count: u64,
+}
+
+/// Picks the next class index by Locust's rule: with weight `w` picked `k` times the
+/// priority is `w * log2((w+k)/(w+k+1))`; the smallest wins; ties go to the smaller
+/// `w+k+1`, then the smaller `w`, then the name.
+fn pick(weights: &[(usize, f64)], picked: &[u64], names: &[&str]) -> Option<usize> {
+    weights
+        .iter()
+        .map(|&(index, w)| {
+            let k = picked[index] as f64;
+            let priority = w * ((w + k) / (w + k + 1.0)).log2();
+            (index, priority, w + k + 1.0, w)
+        })
+        .min_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then(a.2.total_cmp(&b.2))
+                .then(a.3.total_cmp(&b.3))
+                .then(names[a.0].cmp(names[b.0]))
+        })
+        .map(|(index, ..)| index)
+}
+
+/// The class index of each of the first `count` users, in spawn order.
+/// Classes are expected sorted by name (as scenario loading returns them).
+pub fn user_sequence(classes: &[ClassWeight], count: u64) -> Vec<usize> {
+    let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+    let mut picked = vec![0u64; classes.len()];
+    let mut sequence = Vec::with_capacity(count as usize);
+    // Fixed classes first; each one's weight is what it still misses.
+    while (sequence.len() as u64) < count {
+        let missing: Vec<(usize, f64)> = classes
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.fixed_count > picked[*i])
+            .map(|(i, c)| (i, c.fixed_count as f64))
+            .collect();
+        let Some(index) = pick(&missing, &picked, &names) else {
+            break;
+        };
+        picked[index] += 1;
+        sequence.push(index);
+    }
+    let weighted: Vec<(usize, f64)> = classes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.fixed_count == 0 && c.weight > 0.0)
+        .map(|(i, c)| (i, c.weight))
+        .collect();
+    let mut weighted_picks = vec![0u64; classes.len()];
+    while (sequence.len() as u64) < count {
+        let Some(index) = pick(&weighted, &weighted_picks, &names) else {
+            break;
+        };
+        weighted_picks[index] += 1;
+        sequence.push(index);
+    }
+    sequence
+}
+
+/// Users per class among the first `count` users.
+#[cfg(test)]
+pub fn class_counts(classes: &[ClassWeight], count: u64) -> Vec<u64> {
+    let mut counts = vec![0u64; classes.len()];
+    for index in user_sequence(classes, count) {
+        counts[index] += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weighted(spec: &[(&str, f64)]) -> Vec<ClassWeight> {
+        spec.iter()
+            .map(|(n, w)| ClassWeight {
+                name: n.to_string(),
+                weight: *w,
+                fixed_count: 0,
+            })
+            .collect()
+    }
+
+    fn letters(classes: &[ClassWeight], n: u64) -> String {
+        user_sequence(classes, n)
+            .into_iter()
+            .map(|i| classes[i].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn sequences_observed_from_locust() {
+        assert_eq!(
+            letters(&weighted(&[("A", 3.0), ("B", 1.0)]), 12),
+            "ABAAABAAABAA"
+        );
+        assert_eq!(
+            letters(&weighted(&[("A", 5.0), ("B", 1.0)]), 12),
+            "AABAAAAABAAA"
+        );
+        assert_eq!(
+            letters(&weighted(&[("A", 3.0), ("B", 2.0), ("D", 1.0)]), 12),
+            "ABDABAABDABA"
+        );
+        assert_eq!(letters(&weighted(&[("A", 1.0), ("B", 1.0)]), 4), "ABAB");
+    }
+
+    #[test]
+    fn counts_follow_the_sequence() {
+        let classes = weighted(&[("A", 3.0), ("B", 1.0)]);
+        assert_eq!(class_counts(&classes, 8), vec![6, 2]);
+        let three = weighted(&[("A", 3.0), ("B", 2.0), ("D", 1.0)]);
+        assert_eq!(class_counts(&three, 3), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn fixed_count_classes_come_first() {
+        let mut classes = weighted(&[("A", 3.0), ("B", 1.0)]);
+        classes.push(ClassWeight {
+            name: "C".into(),
+            weight: 1.0,
+            fixed_count: 2,
+        });
+        assert_eq!(class_counts(&classes, 10), vec![6, 2, 2]);
+        assert_eq!(class_counts(&classes, 1), vec![0, 0, 1]);
+        assert_eq!(letters(&classes, 4), "CCAB");
+    }
+
+    #[test]
+    fn zero_weight_classes_are_left_out() {
+        let classes = weighted(&[("A", 0.0), ("B", 1.0)]);
+        assert_eq!(class_counts(&classes, 3), vec![0, 3]);
+        assert!(user_sequence(&weighted(&[("A", 0.0)]), 3).is_empty());
+    }
+}

@@ -1,0 +1,43 @@
+//! The load engine: which class each user gets (`dispatch`), the spawn-rate schedule
+//! (`ramp`), run control (`runner`) and the user lifecycle (`user`). It sees compiled
+//! scenarios and settings values only, never clap or TOML types.
+
+mod dispatch;
+mod ramp;
+mod runner;
+mod shared;
+mod user;
+
+pub use runner::{RunState, RunnerHandle, RunnerStatus};
+pub use shared::Shared;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use locust_scenario::UserClass;
+
+/// Starts a runner whose users run the given classes with the shared state.
+pub fn start(
+    classes: Vec<Arc<UserClass>>,
+    shared: Arc<Shared>,
+    stop_timeout: Duration,
+) -> RunnerHandle {
+    let weights = classes
+        .iter()
+        .map(|c| runner::ClassWeight {
+            name: c.name.clone(),
+            weight: c.weight,
+            fixed_count: u64::from(c.fixed_count),
+        })
+        .collect();
+    let launch: runner::Launcher = Arc::new(move |index, class, signals| {
+        shared.user_started();
+        Box::pin(user::run_user(
+            index,
+            classes[class].clone(),
+            shared.clone(),
+            signals,
+        ))
+    });
+    runner::spawn(weights, launch, stop_timeout)
+}

@@ -1,0 +1,432 @@
+//! Run control: the running users, ramps toward a target count at a spawn rate, and
+//! stop. Driven through `RunnerHandle` (the headless run today; the web UI and
+//! distributed workers later) and observed through a `watch` of `RunnerStatus`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
+
+use super::dispatch;
+pub use super::dispatch::ClassWeight;
+use super::ramp;
+use super::user::StopSignals;
+use crate::logging::RUNNERS;
+
+/// Starts one user: `(user index, class index, stop signals)` to the user's future.
+/// Injected so that tests can drive the runner with users that send nothing.
+pub type Launcher =
+    Arc<dyn Fn(u64, usize, StopSignals) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Locust's runner states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Ready,
+    Spawning,
+    Running,
+    Stopping,
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunnerStatus {
+    pub state: RunState,
+    pub user_count: u64,
+    pub class_counts: BTreeMap<String, u64>,
+    /// Bumped each time a ramp completes (for `--reset-stats` and logs).
+    pub ramps_completed: u64,
+}
+
+enum Command {
+    Ramp { users: u64, rate: f64 },
+    Stop { done: oneshot::Sender<()> },
+}
+
+/// Tells a running test what to do.
+#[derive(Clone)]
+pub struct RunnerHandle {
+    commands: mpsc::Sender<Command>,
+    status: watch::Receiver<RunnerStatus>,
+}
+
+impl RunnerHandle {
+    /// Start, or change the user count and spawn rate of a running test.
+    pub async fn ramp_to(&self, users: u64, rate: f64) {
+        let _ = self.commands.send(Command::Ramp { users, rate }).await;
+    }
+
+    /// Stops every user (per `--stop-timeout`) and waits until they are gone.
+    pub async fn stop(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Stop { done }).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    pub fn status(&self) -> watch::Receiver<RunnerStatus> {
+        self.status.clone()
+    }
+}
+
+struct RunningUser {
+    class: usize,
+    signals: StopSignals,
+}
+
+struct ActiveRamp {
+    started: Instant,
+    steps: Vec<ramp::Step>,
+    next: usize,
+}
+
+struct Runner {
+    weights: Vec<ClassWeight>,
+    sequence: Vec<usize>,
+    users: Vec<RunningUser>,
+    next_user_index: u64,
+    launch: Launcher,
+    tracker: TaskTracker,
+    stop_timeout: Duration,
+    status: watch::Sender<RunnerStatus>,
+    ramp: Option<ActiveRamp>,
+}
+
+/// Starts the runner task. Users are spawned only after `ramp_to`.
+pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration) -> RunnerHandle {
+    let (status_tx, status_rx) = watch::channel(RunnerStatus {
+        state: RunState::Ready,
+        user_count: 0,
+        class_counts: weights.iter().map(|c| (c.name.clone(), 0)).collect(),
+        ramps_completed: 0,
+    });
+    let (commands, inbox) = mpsc::channel(16);
+    let runner = Runner {
+        weights,
+        sequence: Vec::new(),
+        users: Vec::new(),
+        next_user_index: 0,
+        launch,
+        tracker: TaskTracker::new(),
+        stop_timeout,
+        status: status_tx,
+        ramp: None,
+    };
+    tokio::spawn(runner.run(inbox));
+    RunnerHandle {
+        commands,
+        status: status_rx,
+    }
+}
+
+impl Runner {
+    async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+        loop {
+            let deadline = self
+                .ramp
+                .as_ref()
+                .and_then(|r| r.steps.get(r.next).map(|s| r.started + s.offset));
+            tokio::select! {
+                biased;
+                command = inbox.recv() => match command {
+                    Some(Command::Ramp { users, rate }) => self.begin_ramp(users, rate),
+                    Some(Command::Stop { done }) => {
+                        self.stop_all().await;
+                        let _ = done.send(());
+                    }
+                    None => {
+                        self.stop_all().await;
+                        return;
+                    }
+                },
+                _ = sleep_until_opt(deadline) => self.advance_ramp(),
+            }
+        }
+    }
+
+    fn begin_ramp(&mut self, users: u64, rate: f64) {
+        tracing::info!(
+            target: RUNNERS,
+            "Ramping to {users} users at a rate of {rate:.2} per second"
+        );
+        let steps = ramp::steps(self.users.len() as u64, users, rate);
+        if self.sequence.len() < users as usize {
+            self.sequence = dispatch::user_sequence(&self.weights, users);
+        }
+        self.ramp = Some(ActiveRamp {
+            started: Instant::now(),
+            steps,
+            next: 0,
+        });
+        self.publish(RunState::Spawning, false);
+        // A ramp to the current count has no steps: it is complete at once.
+        self.advance_ramp_if_empty();
+    }
+
+    fn advance_ramp_if_empty(&mut self) {
+        if self.ramp.as_ref().is_some_and(|r| r.steps.is_empty()) {
+            self.finish_ramp();
+        }
+    }
+
+    fn advance_ramp(&mut self) {
+        let Some(ramp) = self.ramp.as_mut() else {
+            return;
+        };
+        let Some(step) = ramp.steps.get(ramp.next).copied() else {
+            return;
+        };
+        ramp.next += 1;
+        let last = ramp.next == ramp.steps.len();
+        self.set_user_count(step.count);
+        if last {
+            self.finish_ramp();
+        } else {
+            self.publish(RunState::Spawning, false);
+        }
+    }
+
+    fn finish_ramp(&mut self) {
+        self.ramp = None;
+        let counts = self.class_counts();
+        let json = serde_json::to_string(&counts).unwrap_or_default();
+        tracing::info!(
+            target: RUNNERS,
+            "All users spawned: {json} ({} total users)",
+            self.users.len()
+        );
+        self.publish(RunState::Running, true);
+    }
+
+    fn set_user_count(&mut self, target: u64) {
+        let target = target as usize;
+        while self.users.len() < target {
+            let Some(&class) = self.sequence.get(self.users.len()) else {
+                break;
+            };
+            self.spawn_user(class);
+        }
+        while self.users.len() > target {
+            if let Some(user) = self.users.pop() {
+                self.stop_user(&user);
+            }
+        }
+    }
+
+    fn spawn_user(&mut self, class: usize) {
+        let signals = StopSignals::new();
+        let index = self.next_user_index;
+        self.next_user_index += 1;
+        self.tracker
+            .spawn((self.launch)(index, class, signals.clone()));
+        self.users.push(RunningUser { class, signals });
+    }
+
+    fn stop_user(&self, user: &RunningUser) {
+        user.signals.graceful.cancel();
+        if self.stop_timeout.is_zero() {
+            user.signals.kill.cancel();
+        } else {
+            let kill = user.signals.kill.clone();
+            let timeout = self.stop_timeout;
+            tokio::spawn(async move {
+                tokio::time::sleep(timeout).await;
+                kill.cancel();
+            });
+        }
+    }
+
+    async fn stop_all(&mut self) {
+        self.ramp = None;
+        self.publish(RunState::Stopping, false);
+        let users = std::mem::take(&mut self.users);
+        for user in users.iter().rev() {
+            self.stop_user(user);
+        }
+        self.tracker.close();
+        let deadline = self.stop_timeout + Duration::from_secs(15);
+        if !self.stop_timeout.is_zero() {
+            let waited = tokio::time::timeout(self.stop_timeout, self.tracker.wait()).await;
+            if waited.is_err() {
+                tracing::info!(
+                    target: RUNNERS,
+                    "Not all users finished their tasks & terminated in {} seconds. Stopping them...",
+                    self.stop_timeout.as_secs()
+                );
+            }
+        }
+        let _ = tokio::time::timeout(deadline, self.tracker.wait()).await;
+        self.tracker = TaskTracker::new();
+        self.publish(RunState::Stopped, false);
+    }
+
+    fn class_counts(&self) -> BTreeMap<String, u64> {
+        let mut counts: BTreeMap<String, u64> =
+            self.weights.iter().map(|c| (c.name.clone(), 0)).collect();
+        for user in &self.users {
+            if let Some(count) = counts.get_mut(&self.weights[user.class].name) {
+                *count += 1;
+            }
+        }
+        counts
+    }
+
+    fn publish(&self, state: RunState, ramp_completed: bool) {
+        let counts = self.class_counts();
+        let user_count = self.users.len() as u64;
+        self.status.send_modify(|status| {
+            status.state = state;
+            status.user_count = user_count;
+            status.class_counts = counts;
+            if ramp_completed {
+                status.ramps_completed += 1;
+            }
+        });
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn classes(spec: &[(&str, f64)]) -> Vec<ClassWeight> {
+        spec.iter()
+            .map(|(n, w)| ClassWeight {
+                name: n.to_string(),
+                weight: *w,
+                fixed_count: 0,
+            })
+            .collect()
+    }
+
+    /// Users that send nothing and leave when told to.
+    fn idle_users() -> Launcher {
+        Arc::new(|_, _, signals: StopSignals| {
+            Box::pin(async move { signals.graceful.cancelled().await })
+        })
+    }
+
+    /// (seconds since the ramp started, user count) at each change until `Running`.
+    async fn record_ramp(handle: &RunnerHandle, users: u64, rate: f64) -> Vec<(f64, u64)> {
+        let mut status = handle.status();
+        let started = Instant::now();
+        handle.ramp_to(users, rate).await;
+        let mut seen = Vec::new();
+        loop {
+            let current = status.borrow_and_update().clone();
+            let point = (
+                (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+                current.user_count,
+            );
+            if seen.last().map(|p: &(f64, u64)| p.1) != Some(point.1) && current.user_count > 0 {
+                seen.push(point);
+            }
+            if current.state == RunState::Running && current.user_count == users {
+                return seen;
+            }
+            status.changed().await.unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ramp_up_follows_locust_spawn_timing() {
+        let handle = spawn(classes(&[("A", 1.0)]), idle_users(), Duration::ZERO);
+        assert_eq!(
+            record_ramp(&handle, 5, 2.0).await,
+            vec![(0.0, 2), (1.0, 4), (2.0, 5)]
+        );
+        let slow = spawn(classes(&[("A", 1.0)]), idle_users(), Duration::ZERO);
+        assert_eq!(
+            record_ramp(&slow, 3, 0.5).await,
+            vec![(0.0, 1), (2.0, 2), (4.0, 3)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_spread_over_classes_and_ramp_down_is_lifo() {
+        let handle = spawn(
+            classes(&[("A", 3.0), ("B", 1.0)]),
+            idle_users(),
+            Duration::ZERO,
+        );
+        record_ramp(&handle, 8, 100.0).await;
+        let counts = handle.status().borrow().class_counts.clone();
+        assert_eq!(counts["A"], 6);
+        assert_eq!(counts["B"], 2);
+        // Sequence ABAAABAA: dropping to 5 removes the last three (A, A, B).
+        let mut status = handle.status();
+        handle.ramp_to(5, 100.0).await;
+        loop {
+            let current = status.borrow_and_update().clone();
+            if current.state == RunState::Running && current.user_count == 5 {
+                assert_eq!(current.class_counts["A"], 4);
+                assert_eq!(current.class_counts["B"], 1);
+                break;
+            }
+            status.changed().await.unwrap();
+        }
+        handle.stop().await;
+        let stopped = handle.status().borrow().clone();
+        assert_eq!((stopped.state, stopped.user_count), (RunState::Stopped, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_timeout_lets_busy_users_finish_then_kills_the_rest() {
+        let finished = Arc::new(AtomicU64::new(0));
+        let killed = Arc::new(AtomicU64::new(0));
+        let (f, k) = (finished.clone(), killed.clone());
+        // Even users finish a 2 s task after the graceful signal; odd ones never do.
+        let launch: Launcher = Arc::new(move |index, _, signals: StopSignals| {
+            let (f, k) = (f.clone(), k.clone());
+            Box::pin(async move {
+                signals.graceful.cancelled().await;
+                let task = tokio::time::sleep(if index % 2 == 0 {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::from_secs(3600)
+                });
+                tokio::select! {
+                    _ = task => { f.fetch_add(1, Ordering::SeqCst); }
+                    _ = signals.kill.cancelled() => { k.fetch_add(1, Ordering::SeqCst); }
+                }
+            })
+        });
+        let handle = spawn(classes(&[("A", 1.0)]), launch, Duration::from_secs(5));
+        record_ramp(&handle, 4, 100.0).await;
+        let started = Instant::now();
+        handle.stop().await;
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+        assert_eq!(killed.load(Ordering::SeqCst), 2);
+        assert_eq!(started.elapsed().as_secs(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_new_target_while_ramping_starts_from_the_current_count() {
+        let handle = spawn(classes(&[("A", 1.0)]), idle_users(), Duration::ZERO);
+        let mut status = handle.status();
+        handle.ramp_to(10, 1.0).await;
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(status.borrow_and_update().user_count, 3);
+        handle.ramp_to(2, 10.0).await;
+        loop {
+            let current = status.borrow_and_update().clone();
+            if current.state == RunState::Running {
+                assert_eq!(current.user_count, 2);
+                break;
+            }
+            status.changed().await.unwrap();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! What every user of a run shares: the stats recorder, the client factory, the host
+//! override and the iteration budget (`-i`). Nothing here is locked per request.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use locust_stats::Recorder;
+use tokio::sync::Notify;
+
+use crate::http::ClientFactory;
+
+pub struct Shared {
+    pub recorder: Recorder,
+    pub clients: ClientFactory,
+    /// `-H/--host`: overrides every class's own host.
+    pub host: Option<String>,
+    /// `-i/--iterations`: task starts allowed in this process.
+    pub iterations: Option<u64>,
+    pub iterations_started: AtomicU64,
+    live_users: AtomicU64,
+    /// Woken when the last user of an iteration-limited run has left.
+    pub iterations_done: Notify,
+}
+
+impl Shared {
+    pub fn new(
+        recorder: Recorder,
+        clients: ClientFactory,
+        host: Option<String>,
+        iterations: Option<u64>,
+    ) -> Self {
+        Shared {
+            recorder,
+            clients,
+            host,
+            iterations,
+            iterations_started: AtomicU64::new(0),
+            live_users: AtomicU64::new(0),
+            iterations_done: Notify::new(),
+        }
+    }
+
+    pub fn user_started(&self) {
+        self.live_users.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn user_finished(&self) {
+        let left = self.live_users.fetch_sub(1, Ordering::SeqCst) - 1;
+        let exhausted = self
+            .iterations
+            .is_some_and(|limit| self.iterations_started.load(Ordering::SeqCst) >= limit);
+        if left == 0 && exhausted {
+            tracing::info!(target: crate::logging::RUNNERS, "Last user stopped, quitting runner");
+            self.iterations_done.notify_one();
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! One simulated user: `on_start`, then weighted tasks separated by its wait time, then
+//! `on_stop` — Locust's User lifecycle. Stopping follows `--stop-timeout`: a sleeping
+//! user leaves at once, a busy one finishes its task unless it is killed.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use locust_scenario::{Outcome, ResponseView, Step, StepError, Task, UserClass, UserVars};
+use locust_stats::RecordHandle;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::shared::Shared;
+use crate::http;
+
+/// How long `on_stop` may take after a user was told to stop.
+const ON_STOP_LIMIT: Duration = Duration::from_secs(10);
+/// How long a killed user's request in flight may still take to be answered and counted.
+const KILL_GRACE: Duration = Duration::from_secs(1);
+
+/// The two ways a user is told to stop.
+#[derive(Clone)]
+pub struct StopSignals {
+    /// Finish the current task, then leave (skip the wait).
+    pub graceful: CancellationToken,
+    /// Leave now, even in the middle of a request.
+    pub kill: CancellationToken,
+}
+
+impl StopSignals {
+    pub fn new() -> Self {
+        StopSignals {
+            graceful: CancellationToken::new(),
+            kill: CancellationToken::new(),
+        }
+    }
+}
+
+/// Why a sequence of steps ended early.
+enum Interrupted {
+    Killed,
+    /// A step could not run (template error); recorded as an exception.
+    Exception,
+    /// A request failed; the rest of the task is skipped.
+    Failed,
+}
+
+struct UserRun {
+    class: Arc<UserClass>,
+    shared: Arc<Shared>,
+    client: reqwest::Client,
+    stats: RecordHandle,
+    vars: UserVars,
+    rng: SmallRng,
+    host: String,
+    signals: StopSignals,
+}
+
+/// Runs one user until it is stopped (or the iteration limit is reached).
+pub async fn run_user(
+    index: u64,
+    class: Arc<UserClass>,
+    shared: Arc<Shared>,
+    signals: StopSignals,
+) {
+    let host = shared
+        .host
+        .clone()
+        .or_else(|| class.host.clone())
+        .unwrap_or_default();
+    let client = match shared.clients.user_client() {
+        Ok(client) => client,
+        Err(e) => {
+            shared
+                .recorder
+                .handle(index as usize)
+                .record_exception(&format!("could not build an HTTP client: {e}"), "");
+            shared.user_finished();
+            return;
+        }
+    };
+    let mut user = UserRun {
+        stats: shared.recorder.handle(index as usize),
+        vars: UserVars::new(index),
+        rng: SmallRng::from_rng(&mut rand::rng()),
+        class,
+        shared,
+        client,
+        host,
+        signals,
+    };
+    user.lifecycle().await;
+    user.shared.user_finished();
+}
+
+impl UserRun {
+    async fn lifecycle(&mut self) {
+        let class = self.class.clone();
+        match self.run_steps(&class.on_start).await {
+            Ok(()) | Err(Interrupted::Failed) => {}
+            // Locust: an exception in on_start kills the user (on_stop still runs).
+            Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
+                self.on_stop().await;
+                return;
+            }
+        }
+        self.task_loop().await;
+        self.on_stop().await;
+    }
+
+    async fn task_loop(&mut self) {
+        let class = self.class.clone();
+        let total_weight: u64 = class.tasks.iter().map(|t| u64::from(t.weight)).sum();
+        if total_weight == 0 {
+            return;
+        }
+        let mut last_wait_end = Instant::now();
+        loop {
+            if self.signals.graceful.is_cancelled() || !self.shared.take_iteration() {
+                return;
+            }
+            let task = pick_task(&class.tasks, total_weight, &mut self.rng);
+            if task.runnable(&self.vars) {
+                if let Err(Interrupted::Killed) = self.run_steps(&task.steps).await {
+                    return;
+                }
+            }
+            let wait = class
+                .wait_time
+                .next_wait(&mut self.rng, last_wait_end.elapsed());
+            tokio::select! {
+                biased;
+                _ = self.signals.graceful.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            last_wait_end = Instant::now();
+        }
+    }
+
+    async fn on_stop(&mut self) {
+        let class = self.class.clone();
+        if class.on_stop.is_empty() {
+            return;
+        }
+        // on_stop runs even for a killed user (Locust does too), but bounded in time.
+        self.signals = StopSignals::new();
+        let kill = self.signals.kill.clone();
+        let guard = tokio::spawn(async move {
+            tokio::time::sleep(ON_STOP_LIMIT).await;
+            kill.cancel();
+        });
+        let _ = self.run_steps(&class.on_stop).await;
+        guard.abort();
+    }
+
+    async fn run_steps(&mut self, steps: &[Step]) -> Result<(), Interrupted> {
+        for step in steps {
+            if self.signals.kill.is_cancelled() {
+                return Err(Interrupted::Killed);
+            }
+            self.run_step(step).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_step(&mut self, step: &Step) -> Result<(), Interrupted> {
+        let rendered = match step.render(&mut self.vars, &mut self.rng) {
+            Ok(rendered) => rendered,
+            // A variable an earlier step failed to set: the task ends quietly, as a
+            // Python task would return early on `if not self.ids`.
+            Err(StepError::MissingVariable { .. }) => return Err(Interrupted::Failed),
+            Err(e) => {
+                self.stats
+                    .record_exception(&e.to_string(), &format!("in class {}", self.class.name));
+                return Err(Interrupted::Exception);
+            }
+        };
+        let url = join_url(&self.host, &rendered.url);
+        let mut builder = self
+            .client
+            .request(rendered.method.clone(), url)
+            .headers(rendered.headers.clone());
+        if let Some(body) = rendered.body.clone() {
+            builder = builder.body(body);
+        }
+        let request = match builder.build() {
+            Ok(request) => request,
+            Err(e) => {
+                self.stats
+                    .record_exception(&format!("invalid request: {e}"), &rendered.name);
+                return Err(Interrupted::Exception);
+            }
+        };
+        let method = rendered.method.as_str();
+        // A kill lets the request in flight finish (briefly) so that every request the
+        // target answered is also counted here; past the grace it is abandoned.
+        let kill = self.signals.kill.clone();
+        let abandoned = async move {
+            kill.cancelled().await;
+            tokio::time::sleep(KILL_GRACE).await;
+        };
+        let exchange = tokio::select! {
+            exchange = http::exchange(&self.client, request) => exchange,
+            _ = abandoned => return Err(Interrupted::Killed),
+        };
+        let error = match &exchange.result {
+            Ok(received) => {
+                let view = ResponseView {
+                    status: received.status,
+                    headers: &received.headers,
+                    body: &received.body,
+                };
+                match step.evaluate(&view, &mut self.vars) {
+                    Outcome::Success => None,
+                    Outcome::Failure(error) => Some(error),
+                }
+            }
+            Err(error) => Some(error.clone()),
+        };
+        let length = exchange.result.as_ref().map_or(0, |r| r.body.len() as u64);
+        self.stats.record(
+            method,
+            &rendered.name,
+            exchange.elapsed,
+            length,
+            error.as_deref(),
+        );
+        match error {
+            Some(_) => Err(Interrupted::Failed),
+            None => Ok(()),
+        }
+    }
+}
+
+fn pick_task<'a>(tasks: &'a [Task], total_weight: u64, rng: &mut SmallRng) -> &'a Task {
+    let mut roll = rng.random_range(0..total_weight);
+    for task in tasks {
+        let weight = u64::from(task.weight);
+        if roll < weight {
+            return task;
+        }
+        roll -= weight;
+    }
+    &tasks[tasks.len() - 1]
+}
+
+/// Joins the base host and a step's URL; an absolute URL is used as it is.
+pub fn join_url(host: &str, url: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        url.to_string()
+    } else if url.starts_with('/') {
+        format!("{host}{url}")
+    } else {
+        format!("{host}/{url}")
+    }
+}
+
+impl Shared {
+    /// Counts a task start against `-i`; false once the limit is used up.
+    fn take_iteration(&self) -> bool {
+        let Some(limit) = self.iterations else {
+            return true;
+        };
+        let taken = self.iterations_started.fetch_add(1, Ordering::Relaxed);
+        if taken == limit {
+            tracing::info!(
+                target: crate::logging::RUNNERS,
+                "Iteration limit reached ({limit}), stopping Users at the start of their next task run"
+            );
+        }
+        taken < limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_join_like_requests() {
+        assert_eq!(join_url("http://h:1", "/a?b=1"), "http://h:1/a?b=1");
+        assert_eq!(join_url("http://h:1", "a"), "http://h:1/a");
+        assert_eq!(join_url("http://h:1", "http://o:2/x"), "http://o:2/x");
+    }
+}

@@ -1,0 +1,122 @@
+//! From settings to the user classes a run will use: load and compile the scenario
+//! files, pick the classes named on the command line, apply `--tags`/`--exclude-tags`,
+//! and check that every class has a host. All before the first request.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use locust_scenario::{ScenarioError, UserClass};
+
+use crate::exit;
+use crate::settings::{strsim_closest, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("Could not find '{0}'. Ensure your locustfile ends with '.toml' or is a directory with locustfiles. See --help for available options.")]
+    MissingLocustfile(PathBuf),
+    #[error("{0}")]
+    Scenario(Box<ScenarioError>),
+    #[error("Unknown User(s): {names}{hint}")]
+    UnknownUsers { names: String, hint: String },
+    #[error("No User class found!")]
+    NoUserClass,
+    #[error("There are no users with weight > 0.")]
+    NoWeight,
+    #[error("You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option. (class {0})")]
+    NoHost(String),
+}
+
+impl From<ScenarioError> for PlanError {
+    fn from(error: ScenarioError) -> Self {
+        PlanError::Scenario(Box::new(error))
+    }
+}
+
+impl PlanError {
+    pub fn exit_code(&self) -> i32 {
+        exit::SCENARIO_ERROR
+    }
+}
+
+/// The compiled classes of this run, sorted by name.
+pub struct Plan {
+    pub classes: Vec<Arc<UserClass>>,
+}
+
+impl Plan {
+    pub fn class_refs(&self) -> Vec<&UserClass> {
+        self.classes.iter().map(|c| c.as_ref()).collect()
+    }
+
+    /// HttpUser needs a host: from `-H`, or the class's own.
+    pub fn check_host(&self, host: Option<&str>) -> Result<(), PlanError> {
+        if host.is_some() {
+            return Ok(());
+        }
+        match self.classes.iter().find(|c| c.host.is_none()) {
+            Some(class) => Err(PlanError::NoHost(class.name.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
+    for path in &settings.locustfiles {
+        if !path.exists() {
+            return Err(PlanError::MissingLocustfile(path.clone()));
+        }
+    }
+    let scenarios = locust_scenario::load(&settings.locustfiles)?;
+    if scenarios.classes.is_empty() {
+        return Err(PlanError::NoUserClass);
+    }
+    let selected = select(scenarios.classes, &settings.user_classes)?;
+    let mut classes = Vec::new();
+    for class in selected {
+        let class = class.filter_tags(settings.tags.as_deref(), settings.exclude_tags.as_deref());
+        if class.tasks.is_empty() {
+            tracing::warn!(
+                target: crate::logging::MAIN,
+                "{} had no tasks left after filtering, instantiating it will fail!",
+                class.name
+            );
+            continue;
+        }
+        if class.fixed_count == 0 && class.weight <= 0.0 {
+            continue;
+        }
+        classes.push(Arc::new(class));
+    }
+    if classes.is_empty() {
+        return Err(PlanError::NoWeight);
+    }
+    Ok(Plan { classes })
+}
+
+fn select(classes: Vec<UserClass>, names: &[String]) -> Result<Vec<UserClass>, PlanError> {
+    if names.is_empty() {
+        return Ok(classes);
+    }
+    let known: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
+    let unknown: Vec<&String> = names
+        .iter()
+        .filter(|n| !known.contains(&n.as_str()))
+        .collect();
+    if let Some(first) = unknown.first() {
+        let hint = strsim_closest(first, &known)
+            .map(|k| format!(" (did you mean {k}? available: {})", known.join(", ")))
+            .unwrap_or_else(|| format!(" (available: {})", known.join(", ")));
+        return Err(PlanError::UnknownUsers {
+            names: unknown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            hint,
+        });
+    }
+    Ok(classes
+        .into_iter()
+        .filter(|c| names.contains(&c.name))
+        .collect())
+}

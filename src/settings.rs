@@ -1,0 +1,447 @@
+//! One validated `Settings` from every source, in Locust's precedence:
+//! command line > `LOCUST_*` env > `--config` file > `locust.toml` profile >
+//! `locust.toml` `[tool.locust]` > defaults. Each lower source only fills what is unset.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{self, Cli};
+use crate::config_file::{self, ConfigEntry, ConfigValue, Origin, ProjectConfig};
+use crate::timespan;
+
+/// The project file read from the working directory.
+pub const PROJECT_FILE: &str = "locust.toml";
+/// Where scenarios are looked for when nothing names them.
+pub const DEFAULT_LOCUSTFILE: &str = "scenarios";
+
+/// Everything a run needs from the user, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub locustfiles: Vec<PathBuf>,
+    pub host: Option<String>,
+    pub users: u64,
+    pub spawn_rate: f64,
+    pub run_time: Option<Duration>,
+    pub stop_timeout: Duration,
+    pub headless: bool,
+    pub tags: Option<Vec<String>>,
+    pub exclude_tags: Option<Vec<String>>,
+    pub csv_prefix: Option<String>,
+    pub csv_full_history: bool,
+    pub only_summary: bool,
+    pub reset_stats: bool,
+    pub json: bool,
+    pub json_file: Option<String>,
+    pub loglevel: String,
+    pub logfile: Option<String>,
+    pub exit_code_on_error: i32,
+    pub iterations: Option<u64>,
+    pub profile: Option<String>,
+    pub profile_description: Option<String>,
+    pub request_timeout: Duration,
+    pub user_classes: Vec<String>,
+    pub list: bool,
+    pub show_task_ratio: bool,
+    pub show_task_ratio_json: bool,
+    pub demo: bool,
+    /// A profile's `load-shape` (spike, all): where it was set, for the error message.
+    pub load_shape: Option<(String, Origin)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    File(#[from] config_file::ConfigError),
+    #[error("{origin}: unknown key `{key}`{hint}")]
+    UnknownKey {
+        origin: Origin,
+        key: String,
+        hint: String,
+    },
+    #[error("{origin}: key `{key}`: {message}")]
+    BadValue {
+        origin: Origin,
+        key: String,
+        message: String,
+    },
+    #[error("--profile {name}: no such profile in {file}{known}")]
+    UnknownProfile {
+        name: String,
+        file: String,
+        known: String,
+    },
+    #[error("argument -H/--host: '{0}' is not a base URL: it must start with http:// or https://")]
+    BadHost(String),
+    #[error("'--csv-full-history' requires '--csv'.")]
+    FullHistoryWithoutCsv,
+    #[error("argument --loglevel: '{0}' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")]
+    BadLogLevel(String),
+}
+
+impl SettingsError {
+    /// Locust exits 2 for argument errors; config-file errors are argument errors too.
+    pub fn exit_code(&self) -> i32 {
+        2
+    }
+}
+
+/// Keys a config file may set, with the Locust long option each maps to.
+const KNOWN_KEYS: &[&str] = &[
+    "locustfile",
+    "host",
+    "users",
+    "spawn-rate",
+    "run-time",
+    "headless",
+    "headful",
+    "tags",
+    "exclude-tags",
+    "csv",
+    "csv-full-history",
+    "print-stats",
+    "only-summary",
+    "reset-stats",
+    "json",
+    "json-file",
+    "loglevel",
+    "logfile",
+    "exit-code-on-error",
+    "stop-timeout",
+    "iterations",
+    "request-timeout",
+    "user-classes",
+    "profile",
+    "load-shape",
+];
+
+/// Reads the project file (if present) and the `--config` file, then resolves.
+pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsError> {
+    let mut load_shape = None;
+    let project_path = project_dir.join(PROJECT_FILE);
+    let project = if project_path.is_file() {
+        config_file::read_project_toml(&project_path)?
+    } else {
+        ProjectConfig::default()
+    };
+    if let Some(path) = cli.config.clone() {
+        let entries = config_file::read_config_file(Path::new(&path))?;
+        apply_entries(&mut cli, &entries)?;
+    }
+    let mut profile_description = None;
+    if let Some(name) = cli.profile.clone() {
+        let profile = project.profiles.get(&name).ok_or_else(|| {
+            let mut known: Vec<&str> = project.profiles.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            SettingsError::UnknownProfile {
+                name: name.clone(),
+                file: project_path.display().to_string(),
+                known: if known.is_empty() {
+                    " (it defines no [profiles.*] tables)".into()
+                } else {
+                    format!(" (known profiles: {})", known.join(", "))
+                },
+            }
+        })?;
+        profile_description = profile.description.clone();
+        let (shapes, options): (Vec<ConfigEntry>, Vec<ConfigEntry>) = profile
+            .entries
+            .iter()
+            .cloned()
+            .partition(|e| e.key == "load-shape");
+        load_shape = shapes.into_iter().next().map(|e| {
+            let name = match e.value {
+                ConfigValue::Text(t) => t,
+                ConfigValue::List(l) => l.join(","),
+            };
+            (name, e.origin)
+        });
+        apply_entries(&mut cli, &options)?;
+    }
+    apply_entries(&mut cli, &project.base)?;
+    let mut settings = finish(cli, profile_description)?;
+    settings.load_shape = load_shape;
+    Ok(settings)
+}
+
+/// Fills unset fields of `cli` from config entries (earlier sources already won).
+pub fn apply_entries(cli: &mut Cli, entries: &[ConfigEntry]) -> Result<(), SettingsError> {
+    for entry in entries {
+        apply_entry(cli, entry)?;
+    }
+    Ok(())
+}
+
+fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> {
+    let key = entry.key.as_str();
+    let bad = |message: String| SettingsError::BadValue {
+        origin: entry.origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let text = || match &entry.value {
+        ConfigValue::Text(t) => Ok(t.clone()),
+        ConfigValue::List(_) => Err(bad("expected a single value, not a list".into())),
+    };
+    let list = || match &entry.value {
+        ConfigValue::Text(t) if t.starts_with('[') => config_file::parse_list(t),
+        ConfigValue::Text(t) => vec![t.clone()],
+        ConfigValue::List(l) => l.clone(),
+    };
+    let boolean = || -> Result<bool, SettingsError> { parse_bool(&text()?).map_err(bad) };
+    match key {
+        "locustfile" => fill(&mut cli.locustfile, || Ok(list().join(",")))?,
+        "host" => fill(&mut cli.host, text)?,
+        "users" => fill(&mut cli.users, || {
+            cli::parse_config_users(&text()?).map_err(bad)
+        })?,
+        "spawn-rate" => fill(&mut cli.spawn_rate, || {
+            cli::parse_spawn_rate(&text()?).map_err(bad)
+        })?,
+        "run-time" => fill(&mut cli.run_time, || {
+            timespan::parse_arg(&text()?).map_err(bad)
+        })?,
+        "stop-timeout" => fill(&mut cli.stop_timeout, || {
+            timespan::parse_arg(&text()?).map_err(bad)
+        })?,
+        "request-timeout" => fill(&mut cli.request_timeout, || {
+            cli::parse_spawn_rate(&text()?).map_err(bad)
+        })?,
+        "iterations" => fill(&mut cli.iterations, || {
+            text()?
+                .parse()
+                .map_err(|_| bad("expected a whole number".into()))
+        })?,
+        "exit-code-on-error" => fill(&mut cli.exit_code_on_error, || {
+            text()?
+                .parse()
+                .map_err(|_| bad("expected an integer".into()))
+        })?,
+        "tags" => fill(&mut cli.tags, || Ok(list()))?,
+        "exclude-tags" => fill(&mut cli.exclude_tags, || Ok(list()))?,
+        "csv" => fill(&mut cli.csv, text)?,
+        "json-file" => fill(&mut cli.json_file, text)?,
+        "loglevel" => fill(&mut cli.loglevel, text)?,
+        "logfile" => fill(&mut cli.logfile, text)?,
+        "profile" => fill(&mut cli.profile, text)?,
+        "load-shape" => {
+            return Err(bad(
+                "load shapes belong in a [profiles.NAME] table, not in [tool.locust]".into(),
+            ))
+        }
+        "user-classes" => {
+            if cli.user_classes.is_empty() {
+                cli.user_classes = list();
+            }
+        }
+        "headless" => cli.headless |= boolean()?,
+        "headful" => cli.headful |= boolean()?,
+        "csv-full-history" => cli.csv_full_history |= boolean()?,
+        "print-stats" => cli.print_stats |= boolean()?,
+        "only-summary" => cli.only_summary |= boolean()?,
+        "reset-stats" => cli.reset_stats |= boolean()?,
+        "json" => cli.json |= boolean()?,
+        _ => {
+            let hint = strsim_closest(key, KNOWN_KEYS)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            return Err(SettingsError::UnknownKey {
+                origin: entry.origin.clone(),
+                key: key.to_string(),
+                hint,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn fill<T>(
+    slot: &mut Option<T>,
+    value: impl FnOnce() -> Result<T, SettingsError>,
+) -> Result<(), SettingsError> {
+    if slot.is_none() {
+        *slot = Some(value()?);
+    }
+    Ok(())
+}
+
+/// Locust's boolean rule for config files and env vars.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!(
+            "Unexpected value '{text}'. Expecting 'true', 'false', 'yes', 'no', 'on', 'off', '1' or '0'"
+        )),
+    }
+}
+
+/// The closest candidate within a small edit distance, for "did you mean" hints.
+pub fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// `LOCUST_TAGS="[a, b]"` style: a single bracketed element becomes a list.
+fn normalize_list(values: Option<Vec<String>>) -> Option<Vec<String>> {
+    let values = values?;
+    let values = match values.as_slice() {
+        [single] if single.trim_start().starts_with('[') => config_file::parse_list(single),
+        _ => values,
+    };
+    let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+    (!values.is_empty()).then_some(values)
+}
+
+fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, SettingsError> {
+    if let Some(host) = &cli.host {
+        if !(host.starts_with("http://") || host.starts_with("https://")) {
+            return Err(SettingsError::BadHost(host.clone()));
+        }
+    }
+    if cli.csv_full_history && cli.csv.is_none() {
+        return Err(SettingsError::FullHistoryWithoutCsv);
+    }
+    let loglevel = cli.loglevel.clone().unwrap_or_else(|| "INFO".into());
+    let loglevel = loglevel.to_ascii_uppercase();
+    if !["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"].contains(&loglevel.as_str()) {
+        return Err(SettingsError::BadLogLevel(loglevel));
+    }
+    let locustfile = cli
+        .locustfile
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LOCUSTFILE.into());
+    let locustfiles = locustfile
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    let user_classes = cli
+        .user_classes
+        .iter()
+        .flat_map(|c| c.split_whitespace())
+        .map(String::from)
+        .collect();
+    Ok(Settings {
+        locustfiles,
+        host: cli.host.map(|h| h.trim_end_matches('/').to_string()),
+        users: cli.users.unwrap_or(1),
+        spawn_rate: cli.spawn_rate.unwrap_or(1.0),
+        run_time: cli.run_time.filter(|s| *s > 0).map(Duration::from_secs),
+        stop_timeout: Duration::from_secs(cli.stop_timeout.unwrap_or(0)),
+        headless: cli.headless && !cli.headful,
+        tags: normalize_list(cli.tags),
+        exclude_tags: normalize_list(cli.exclude_tags),
+        csv_prefix: cli.csv,
+        csv_full_history: cli.csv_full_history,
+        only_summary: cli.only_summary,
+        reset_stats: cli.reset_stats,
+        json: cli.json,
+        json_file: cli.json_file,
+        loglevel,
+        logfile: cli.logfile,
+        exit_code_on_error: cli.exit_code_on_error.unwrap_or(1),
+        iterations: cli.iterations.filter(|n| *n > 0),
+        profile: cli.profile,
+        profile_description,
+        request_timeout: Duration::from_secs_f64(cli.request_timeout.unwrap_or(60.0)),
+        user_classes,
+        list: cli.list,
+        show_task_ratio: cli.show_task_ratio,
+        show_task_ratio_json: cli.show_task_ratio_json,
+        demo: cli.demo,
+        load_shape: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn project(dir: &Path, text: &str) {
+        std::fs::write(dir.join(PROJECT_FILE), text).unwrap();
+    }
+
+    const PROJECT: &str = "[tool.locust]\nhost = \"http://localhost:8080\"\nusers = 2\nheadless = true\n\n[profiles.basic]\ndescription = \"quick\"\nusers = 10\nspawn-rate = 2\nrun-time = \"60s\"\n";
+
+    #[test]
+    fn profile_beats_tool_locust_and_cli_beats_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        project(dir.path(), PROJECT);
+        let cli = Cli::try_parse_from(["x", "--profile", "basic", "-u", "4"]).unwrap();
+        let s = resolve(cli, dir.path()).unwrap();
+        assert_eq!(s.users, 4);
+        assert_eq!(s.spawn_rate, 2.0);
+        assert_eq!(s.run_time, Some(Duration::from_secs(60)));
+        assert_eq!(s.host.as_deref(), Some("http://localhost:8080"));
+        assert!(s.headless);
+        assert_eq!(s.profile_description.as_deref(), Some("quick"));
+    }
+
+    #[test]
+    fn config_file_beats_project_file() {
+        let dir = tempfile::tempdir().unwrap();
+        project(dir.path(), PROJECT);
+        let conf = dir.path().join("extra.conf");
+        std::fs::write(&conf, "users = 7\n").unwrap();
+        let cli = Cli::try_parse_from(["x", "--config", conf.to_str().unwrap()]).unwrap();
+        assert_eq!(resolve(cli, dir.path()).unwrap().users, 7);
+    }
+
+    #[test]
+    fn unknown_profile_lists_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        project(dir.path(), PROJECT);
+        let cli = Cli::try_parse_from(["x", "--profile", "basci"]).unwrap();
+        let err = resolve(cli, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("no such profile"), "{err}");
+        assert!(err.contains("known profiles: basic"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_suggests() {
+        let dir = tempfile::tempdir().unwrap();
+        project(
+            dir.path(),
+            "[tool.locust]\nhost = \"http://h\"\nspawn_rate = 3\n",
+        );
+        let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("locust.toml:3"), "{err}");
+        assert!(err.contains("did you mean `spawn-rate`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_in_files_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        project(dir.path(), "[tool.locust]\nusers = 0\n");
+        let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("locust.toml:2: key `users`"), "{err}");
+    }
+
+    #[test]
+    fn host_needs_a_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Cli::try_parse_from(["x", "-H", "localhost:8080"]).unwrap();
+        assert!(matches!(
+            resolve(cli, dir.path()),
+            Err(SettingsError::BadHost(_))
+        ));
+    }
+
+    #[test]
+    fn bracketed_env_style_lists() {
+        assert_eq!(
+            normalize_list(Some(vec!["[a, b]".into()])),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            normalize_list(Some(vec!["p q".into()])),
+            Some(vec!["p q".into()])
+        );
+    }
+}

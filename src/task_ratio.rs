@@ -1,0 +1,174 @@
+//! `--list`, `--show-task-ratio` and `--show-task-ratio-json`: what would run, in
+//! Locust's layout. Class shares use Locust's proportional rounding (not the spawn
+//! sequence), exactly as `locust --show-task-ratio` does.
+
+use std::fmt::Write as _;
+
+use locust_scenario::UserClass;
+use locust_stats::pyrepr::repr_float;
+
+/// `Available Users:` and each class indented by four spaces.
+pub fn list(classes: &[&UserClass]) -> String {
+    let mut out = String::from("Available Users:\n");
+    for class in classes {
+        let _ = writeln!(out, "    {}", class.name);
+    }
+    out
+}
+
+/// Users per class as Locust's inspectuser computes them for `-u` (or the weights).
+fn distribution(classes: &[&UserClass], users: Option<u64>) -> Vec<f64> {
+    let fixed: u64 = classes.iter().map(|c| u64::from(c.fixed_count)).sum();
+    let total_weight: f64 = classes
+        .iter()
+        .filter(|c| c.fixed_count == 0)
+        .map(|c| c.weight)
+        .sum();
+    let users = match users {
+        Some(u) if u > 0 => u as f64,
+        _ if fixed == 0 => total_weight,
+        _ => 1.0,
+    };
+    let weighted = (users - fixed as f64).max(0.0);
+    classes
+        .iter()
+        .map(|c| {
+            if c.fixed_count > 0 {
+                f64::from(c.fixed_count)
+            } else if total_weight > 0.0 {
+                python_round(c.weight / total_weight * weighted)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Python's `round()` to an integer: half to even.
+fn python_round(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - x.signum()
+    } else {
+        r
+    }
+}
+
+struct ClassRatio<'a> {
+    name: &'a str,
+    ratio: f64,
+    tasks: Vec<(&'a str, f64)>,
+}
+
+fn ratios<'a>(classes: &[&'a UserClass], users: Option<u64>, total: bool) -> Vec<ClassRatio<'a>> {
+    let counts = distribution(classes, users);
+    let sum: f64 = counts.iter().sum();
+    let sum = if sum > 0.0 { sum } else { 1.0 };
+    classes
+        .iter()
+        .zip(counts)
+        .map(|(class, count)| {
+            let ratio = count / sum;
+            let parent = if total { ratio } else { 1.0 };
+            let weights: u64 = class.tasks.iter().map(|t| u64::from(t.weight)).sum();
+            let mut tasks: Vec<(&str, f64)> = Vec::new();
+            for task in &class.tasks {
+                let share = f64::from(task.weight) * parent / weights.max(1) as f64;
+                match tasks.iter_mut().find(|(n, _)| *n == task.name) {
+                    Some(entry) => entry.1 += share,
+                    None => tasks.push((task.name.as_str(), share)),
+                }
+            }
+            ClassRatio {
+                name: &class.name,
+                ratio,
+                tasks,
+            }
+        })
+        .collect()
+}
+
+fn line(out: &mut String, level: usize, ratio: f64, name: &str) {
+    let padding = "  ".repeat(level);
+    let percent = format!("{padding}{:<6.1}", ratio * 100.0);
+    let _ = writeln!(out, " {percent:<10} {:<50}", format!("{padding}{name}"));
+}
+
+/// The two text blocks of `--show-task-ratio`.
+pub fn table(classes: &[&UserClass], users: Option<u64>) -> String {
+    let mut out = String::new();
+    for (title, total) in [
+        (" Task ratio per User class", false),
+        (" Total task ratio", true),
+    ] {
+        let _ = writeln!(out, "\n{title}");
+        let _ = writeln!(out, "{}", "-".repeat(80));
+        for class in ratios(classes, users, total) {
+            line(&mut out, 0, class.ratio, class.name);
+            for (task, ratio) in class.tasks {
+                line(&mut out, 1, ratio, task);
+            }
+        }
+    }
+    out
+}
+
+/// `--show-task-ratio-json`: Python's `json.dumps(..., indent=4)` of both trees.
+pub fn json(classes: &[&UserClass], users: Option<u64>) -> String {
+    let mut out = String::from("{\n");
+    for (i, (key, total)) in [("per_class", false), ("total", true)]
+        .into_iter()
+        .enumerate()
+    {
+        let _ = writeln!(out, "    \"{key}\": {{");
+        let tree = ratios(classes, users, total);
+        for (c, class) in tree.iter().enumerate() {
+            let _ = writeln!(out, "        {}: {{", json_str(class.name));
+            let _ = writeln!(out, "            \"ratio\": {},", repr_float(class.ratio));
+            let _ = writeln!(out, "            \"tasks\": {{");
+            for (t, (task, ratio)) in class.tasks.iter().enumerate() {
+                let _ = writeln!(out, "                {}: {{", json_str(task));
+                let _ = writeln!(out, "                    \"ratio\": {}", repr_float(*ratio));
+                let comma = if t + 1 < class.tasks.len() { "," } else { "" };
+                let _ = writeln!(out, "                }}{comma}");
+            }
+            let _ = writeln!(out, "            }}");
+            let comma = if c + 1 < tree.len() { "," } else { "" };
+            let _ = writeln!(out, "        }}{comma}");
+        }
+        let comma = if i == 0 { "," } else { "" };
+        let _ = writeln!(out, "    }}{comma}");
+    }
+    out.push('}');
+    out
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_rounding_is_half_even() {
+        assert_eq!(python_round(0.5), 0.0);
+        assert_eq!(python_round(1.5), 2.0);
+        assert_eq!(python_round(2.5), 2.0);
+        assert_eq!(python_round(2.6), 3.0);
+    }
+
+    #[test]
+    fn ratio_line_layout() {
+        let mut out = String::new();
+        line(&mut out, 0, 0.75, "ScalingSystemUser");
+        assert_eq!(
+            out,
+            format!(" {:<10} {:<50}\n", "75.0  ", "ScalingSystemUser")
+        );
+        let mut nested = String::new();
+        line(&mut nested, 1, 0.5, "read");
+        assert!(nested.starts_with("   50.0"), "{nested:?}");
+    }
+}

@@ -1,0 +1,193 @@
+//! Every kind of bad input is reported before any request: a clear message, Locust's
+//! exit code, and a demo target that saw nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+
+const GOOD: &str = r#"
+[users.Reader]
+wait_time = "constant(0)"
+
+[[users.Reader.tasks]]
+name = "health"
+request = { method = "GET", path = "/health" }
+"#;
+
+/// Runs the binary with `args` (plus `-H` pointing at a fresh demo target) and returns
+/// (exit code, stderr); asserts the target saw zero requests.
+async fn rejected(files: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        write(dir.path(), name, body);
+    }
+    let server = demo().await;
+    let url = server.base_url();
+    let mut all = vec!["--headless", "-H", url.as_str()];
+    all.extend_from_slice(args);
+    let output = run_in(dir.path(), &all).await;
+    assert_eq!(
+        server.counters().total,
+        0,
+        "bad input must not send a request; stderr: {}",
+        text(&output.stderr)
+    );
+    let stderr = text(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+#[tokio::test]
+async fn missing_scenario_file() {
+    let (code, err) = rejected(&[], &["-f", "nope.toml"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Could not find 'nope.toml'"), "{err}");
+}
+
+#[tokio::test]
+async fn toml_syntax_error_names_file_and_line() {
+    let (code, err) = rejected(
+        &[("s.toml", "[users.Reader]\nweight = = 1\n")],
+        &["-f", "s.toml"],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("s.toml:2"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_key_suggests_the_right_one() {
+    let body = GOOD.replace("wait_time", "wait_tme");
+    let (code, err) = rejected(&[("s.toml", &body)], &["-f", "s.toml"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("wait_tme"), "{err}");
+    assert!(err.contains("wait_time"), "did you mean: {err}");
+    assert!(err.contains("s.toml:"), "{err}");
+}
+
+#[tokio::test]
+async fn variable_nothing_extracts() {
+    let body = GOOD.replace("/health", "/users/{{ user_id_list | random }}");
+    let (code, err) = rejected(&[("s.toml", &body)], &["-f", "s.toml"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("user_id_list"), "{err}");
+}
+
+#[tokio::test]
+async fn template_that_does_not_compile() {
+    let body = GOOD.replace("/health", "/users/{{ broken ");
+    let (code, err) = rejected(&[("s.toml", &body)], &["-f", "s.toml"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("s.toml"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_user_class() {
+    let (code, err) = rejected(&[("s.toml", GOOD)], &["-f", "s.toml", "Raeder"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("Unknown User(s): Raeder"), "{err}");
+    assert!(err.contains("Reader"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_user_counts_and_rates() {
+    for args in [
+        ["-u", "0"],
+        ["-u", "-3"],
+        ["-u", "ten"],
+        ["-r", "0"],
+        ["-r", "-1"],
+        ["-r", "fast"],
+    ] {
+        let mut all = vec!["-f", "s.toml"];
+        all.extend_from_slice(&args);
+        let (code, err) = rejected(&[("s.toml", GOOD)], &all).await;
+        assert_eq!(code, 2, "{args:?}: {err}");
+        let flag = if args[0] == "-u" {
+            "--users"
+        } else {
+            "--spawn-rate"
+        };
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn bad_run_time() {
+    let (code, err) = rejected(&[("s.toml", GOOD)], &["-f", "s.toml", "-t", "1x"]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("Invalid time span format"), "{err}");
+}
+
+#[tokio::test]
+async fn host_without_scheme() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", GOOD);
+    let server = demo().await;
+    let hostport = server.base_url().replace("http://", "");
+    let output = run_in(dir.path(), &["--headless", "-f", "s.toml", "-H", &hostport]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("http://"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(server.counters().total, 0);
+}
+
+#[tokio::test]
+async fn unknown_profile_lists_the_known_ones() {
+    let project = "[tool.locust]\nlocustfile = \"s.toml\"\n\n[profiles.basic]\nusers = 1\n\n[profiles.stress]\nusers = 2\n";
+    let (code, err) = rejected(
+        &[("s.toml", GOOD), ("locust.toml", project)],
+        &["--profile", "stres"],
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(err.contains("known profiles: basic, stress"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_key_in_locust_toml() {
+    let project = "[tool.locust]\nlocustfile = \"s.toml\"\nspawn_rate = 2\n";
+    let (code, err) = rejected(&[("s.toml", GOOD), ("locust.toml", project)], &[]).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("locust.toml:3"), "{err}");
+    assert!(err.contains("spawn-rate"), "{err}");
+}
+
+#[tokio::test]
+async fn load_shape_profiles_are_refused_clearly() {
+    let (code, err) = rejected(&[], &["--profile", "spike", "-f"]).await;
+    // `-f` without a value is a usage error before anything else happens.
+    assert_eq!(code, 2, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        repo_root().join("locust.toml"),
+        dir.path().join("locust.toml"),
+    )
+    .unwrap();
+    let server = demo().await;
+    let scenarios = scenarios_dir();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--profile",
+            "spike",
+            "-f",
+            scenarios.to_str().unwrap(),
+            "-H",
+            &server.base_url(),
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("load shapes"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(server.counters().total, 0);
+}

@@ -1,0 +1,86 @@
+//! Shared helpers for the end-to-end tests: the real binary, a demo target on
+//! 127.0.0.1, and scenario files written into a temporary folder.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use locust_demo_target::{DemoConfig, DemoServer, Mode};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_locust-rs");
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn scenarios_dir() -> PathBuf {
+    repo_root().join("scenarios")
+}
+
+/// A demo target with no artificial delays, on a free loopback port.
+pub async fn demo() -> DemoServer {
+    demo_with(DemoConfig::instant()).await
+}
+
+pub async fn demo_with(config: DemoConfig) -> DemoServer {
+    locust_demo_target::start("127.0.0.1:0".parse().unwrap(), config, Mode::Gateway)
+        .await
+        .expect("demo target starts")
+}
+
+/// Runs the binary in `cwd` (an empty temp dir unless given) and waits for it.
+pub async fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(BIN);
+    command.args(args).current_dir(cwd);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LOCUST_") {
+            command.env_remove(key);
+        }
+    }
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .expect("the run ends within 120 s")
+    .expect("output is read")
+}
+
+pub fn run_sync(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+/// Parses a CSV file written by the tool (CRLF, Python csv quoting).
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}

@@ -1,0 +1,274 @@
+//! Headless runs of the real binary against the demo target on 127.0.0.1: nothing
+//! lost or counted twice, Locust's exact headers, the exit codes, extraction flows.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use locust_demo_target::DemoConfig;
+
+const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\r\n";
+const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size\r\n";
+const TABLE_HEADER: &str = "Type     Name                                                                          # reqs      # fails |    Avg     Min     Max    Med |   req/s  failures/s";
+const TABLE_SEPARATOR: &str = "--------|----------------------------------------------------------------------------|-------|-------------|-------|-------|-------|-------|--------|-----------";
+const PERCENTILE_HEADER: &str = "Type     Name                                                                                  50%    66%    75%    80%    90%    95%    98%    99%  99.9% 99.99%   100% # reqs";
+
+const CRUD: &str = r#"
+[users.Crud]
+wait_time = "constant(0.01)"
+
+[[users.Crud.on_start]]
+method = "GET"
+path = "/gateway-health"
+
+[[users.Crud.tasks]]
+name = "create"
+weight = 1
+request = { method = "POST", path = "/users", name = "/users [create]", json = { name = "u{{ uuid() }}", email = "{{ uuid() }}@example.com" }, success_status = [201], extract = [{ var = "ids", json = "/id", append = true }] }
+
+[[users.Crud.tasks]]
+name = "read"
+weight = 3
+request = { method = "GET", path = "/users/{{ ids | random }}", name = "/users/[id]" }
+
+[[users.Crud.tasks]]
+name = "health"
+weight = 1
+request = { method = "GET", path = "/health" }
+"#;
+
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn request_counts_match_what_the_target_served() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo().await;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--headless",
+            "-f",
+            "crud.toml",
+            "-H",
+            &server.base_url(),
+            "-u",
+            "5",
+            "-r",
+            "5",
+            "-t",
+            "3s",
+            "--csv",
+            "out/run",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+
+    let stats_text = read(&dir.path().join("out/run_stats.csv"));
+    assert!(stats_text.starts_with(STATS_HEADER), "{stats_text}");
+    let rows = csv_rows(&dir.path().join("out/run_stats.csv"));
+    let aggregated = rows.last().unwrap();
+    assert_eq!(aggregated[1], "Aggregated");
+    let total: u64 = aggregated[2].parse().unwrap();
+    let served = server.counters().total;
+    assert_eq!(
+        total, served,
+        "the CSV counted {total}, the target served {served}"
+    );
+    let sum: u64 = rows[1..rows.len() - 1]
+        .iter()
+        .map(|r| r[2].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sum, total, "rows add up to the Aggregated row");
+    assert_eq!(aggregated[3], "0", "no failures expected: {stderr}");
+    // The create-then-read flow used ids it extracted: reads happened, none missed.
+    let counters = server.counters();
+    assert!(counters.route("GET /users/{id}") > 0, "{counters:?}");
+    assert_eq!(counters.status(404), 0, "{counters:?}");
+    assert!(rows.iter().any(|r| r[1] == "/users/[id]"));
+
+    assert!(read(&dir.path().join("out/run_stats_history.csv")).starts_with(HISTORY_HEADER));
+    assert_eq!(
+        read(&dir.path().join("out/run_failures.csv")),
+        "Method,Name,Error,Occurrences,First Seen,Last Seen\r\n"
+    );
+    assert_eq!(
+        read(&dir.path().join("out/run_exceptions.csv")),
+        "Count,Message,Traceback,Nodes\r\n"
+    );
+
+    assert!(stderr.contains(TABLE_HEADER), "{stderr}");
+    assert!(stderr.contains(TABLE_SEPARATOR), "{stderr}");
+    assert!(
+        stderr.contains("Response time percentiles (approximated)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(PERCENTILE_HEADER), "{stderr}");
+    assert!(
+        stderr.contains("All users spawned: {\"Crud\":5} (5 total users)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--run-time limit reached, shutting down"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Shutting down (exit code 0)"), "{stderr}");
+}
+
+#[tokio::test]
+async fn server_errors_are_failures_with_locust_error_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo_with(DemoConfig {
+        error_rate: 1.0,
+        ..DemoConfig::instant()
+    })
+    .await;
+    let url = server.base_url();
+    let base = [
+        "--headless",
+        "-f",
+        "crud.toml",
+        "-H",
+        url.as_str(),
+        "-u",
+        "2",
+        "-r",
+        "2",
+        "-t",
+        "2s",
+    ];
+    let output = run_in(dir.path(), &[&base[..], &["--csv", "fail"]].concat()).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let failures = read(&dir.path().join("fail_failures.csv"));
+    assert!(
+        failures.contains(
+            "GET,/health,HTTPError('500 Server Error: Internal Server Error for url: /health')"
+        ),
+        "{failures}"
+    );
+    assert!(stderr.contains("Error report"), "{stderr}");
+
+    let custom = run_in(
+        dir.path(),
+        &[&base[..], &["--exit-code-on-error", "7"]].concat(),
+    )
+    .await;
+    assert_eq!(custom.status.code(), Some(7));
+}
+
+#[tokio::test]
+async fn an_unreachable_host_is_a_failure_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "h.toml",
+        "[users.H]\nwait_time = \"constant(0.05)\"\n[[users.H.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n",
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("http://127.0.0.1:{port}");
+    let output = run_in(
+        dir.path(),
+        &[
+            "--headless",
+            "-f",
+            "h.toml",
+            "-H",
+            &host,
+            "-u",
+            "2",
+            "-t",
+            "2s",
+            "--csv",
+            "down",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let failures = read(&dir.path().join("down_failures.csv"));
+    assert!(
+        failures.contains("\"ConnectionRefusedError(111, 'Connection refused')\""),
+        "{failures}"
+    );
+}
+
+#[tokio::test]
+async fn json_output_and_list_and_task_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo().await;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--headless",
+            "-f",
+            "crud.toml",
+            "-H",
+            &server.base_url(),
+            "-u",
+            "1",
+            "-t",
+            "1s",
+            "--json",
+        ],
+    )
+    .await;
+    let stdout = text(&output.stdout);
+    let entries: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    let served: u64 = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["num_requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(served, server.counters().total);
+
+    let list = run_in(dir.path(), &["-f", "crud.toml", "--list"]).await;
+    assert_eq!(text(&list.stdout), "Available Users:\n    Crud\n");
+    let ratio = run_in(dir.path(), &["-f", "crud.toml", "--show-task-ratio"]).await;
+    let ratio = text(&ratio.stdout);
+    assert!(ratio.contains(" Task ratio per User class"), "{ratio}");
+    assert!(ratio.contains("60.0"), "read has weight 3 of 5: {ratio}");
+}
+
+#[tokio::test]
+async fn iterations_stop_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo().await;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--headless",
+            "-f",
+            "crud.toml",
+            "-H",
+            &server.base_url(),
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-i",
+            "20",
+            "-t",
+            "60s",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Iteration limit reached (20)"), "{stderr}");
+    // 2 on_start requests + at most 20 task requests (skipped reads send nothing).
+    let served = server.counters().total;
+    assert!(served <= 22 && served > 2, "served {served}");
+}

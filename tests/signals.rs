@@ -1,0 +1,84 @@
+//! A run interrupted by a real signal (SIGINT as Ctrl-C sends it, SIGTERM as a CI
+//! runner does) still prints the final tables and writes every CSV file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const HEALTH: &str = "[users.H]\nwait_time = \"constant(0.01)\"\n[[users.H.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n";
+
+async fn interrupted_run(signal: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "h.toml", HEALTH);
+    let server = demo().await;
+    let child = tokio::process::Command::new(BIN)
+        .args([
+            "--headless",
+            "-f",
+            "h.toml",
+            "-H",
+            &server.base_url(),
+            "-u",
+            "3",
+            "-r",
+            "3",
+            "-t",
+            "60s",
+            "--csv",
+            "int",
+        ])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap().to_string();
+    // Wait (bounded) until the run is really sending load.
+    for _ in 0..200 {
+        if server.counters().total >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server.counters().total >= 20, "the run never got going");
+    let status = std::process::Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the run stops within 30 s of the signal")
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Response time percentiles (approximated)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Aggregated"), "{stderr}");
+    let rows = csv_rows(&dir.path().join("int_stats.csv"));
+    let total: u64 = rows.last().unwrap()[2].parse().unwrap();
+    assert_eq!(
+        total,
+        server.counters().total,
+        "the final CSV holds every request"
+    );
+    for suffix in ["stats_history", "failures", "exceptions"] {
+        assert!(dir.path().join(format!("int_{suffix}.csv")).is_file());
+    }
+}
+
+#[tokio::test]
+async fn sigint_still_prints_and_writes_everything() {
+    interrupted_run("-INT").await;
+}
+
+#[tokio::test]
+async fn sigterm_still_prints_and_writes_everything() {
+    interrupted_run("-TERM").await;
+}
