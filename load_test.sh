@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Load-test modes of LOAD_TESTING.md:  ./load_test.sh basic|stress|cache|spike|all|interactive
+# Load-test modes of LOAD_TESTING.md:  ./load_test.sh basic|stress|cache|spike|all|interactive [locust-rs flags]
 # Checks the system first (GET /gateway-health), runs the profile from locust.toml,
 # writes CSV files under load_test_reports/ and exits with the run's exit code.
-# HOST overrides the target (default http://localhost:8080); LOCUST_RS the binary.
+# HOST overrides the target (default http://localhost:8080); LOCUST_RS the binary;
+# extra flags go to locust-rs (e.g. `./load_test.sh basic -t 10s`).
 set -uo pipefail
 cd "$(dirname "$0")"
 
 MODE="${1:-basic}"
+shift || true
 HOST="${HOST:-http://localhost:8080}"
 BIN="${LOCUST_RS:-target/release/locust-rs}"
 REPORTS="${REPORTS:-load_test_reports}"
@@ -14,7 +16,7 @@ REPORTS="${REPORTS:-load_test_reports}"
 case "$MODE" in
   basic|stress|cache|spike|all|interactive) ;;
   -h|--help|help)
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *)
     echo "load_test.sh: unknown mode '$MODE' (expected basic, stress, cache, spike, all or interactive)" >&2
     exit 2 ;;
@@ -27,7 +29,7 @@ fi
 
 gateway_up() {
   if command -v curl >/dev/null 2>&1; then
-    curl -fsS --max-time 5 -o /dev/null "$HOST/gateway-health"
+    curl -fsS --max-time 5 -o /dev/null "$HOST/gateway-health" 2>/dev/null
   else
     python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
       "$HOST/gateway-health" >/dev/null 2>&1
@@ -43,10 +45,10 @@ stamp=$(date +%Y%m%d_%H%M%S)
 prefix="$REPORTS/${MODE}_${stamp}"
 
 if [ "$MODE" = interactive ]; then
-  "$BIN" -H "$HOST"
+  "$BIN" -H "$HOST" "$@"
   exit $?
 fi
-"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix"
+"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix" "$@"
 code=$?
 echo "load_test.sh: $MODE finished with exit code $code; CSV files: ${prefix}_*.csv" >&2
 exit $code

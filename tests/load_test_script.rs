@@ -1,0 +1,96 @@
+//! `./load_test.sh` as a CI step would run it: a health check first (one clear line and
+//! exit 4 when the system is down), then the profile, CSV files and the run's exit code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+
+async fn load_test(host: &str, reports: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let script = repo_root().join("load_test.sh");
+    let child = tokio::process::Command::new(script)
+        .args(args)
+        .env("HOST", host)
+        .env("LOCUST_RS", BIN)
+        .env("REPORTS", reports)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .expect("load_test.sh ends")
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_system_that_is_down_stops_the_script_before_any_run() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let reports = tempfile::tempdir().unwrap();
+    let output = load_test(
+        &format!("http://127.0.0.1:{port}"),
+        reports.path(),
+        &["basic"],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
+    assert!(
+        stderr.contains("not running") && stderr.contains("docker-compose"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(reports.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn basic_runs_the_profile_and_writes_reports() {
+    let server = demo().await;
+    let reports = tempfile::tempdir().unwrap();
+    let output = load_test(&server.base_url(), reports.path(), &["basic", "-t", "2s"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Profile basic"), "{stderr}");
+    assert!(
+        stderr.contains("Ramping to 10 users at a rate of 2.00 per second"),
+        "{stderr}"
+    );
+    let names: Vec<String> = std::fs::read_dir(reports.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for suffix in [
+        "_stats.csv",
+        "_stats_history.csv",
+        "_failures.csv",
+        "_exceptions.csv",
+    ] {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("basic_") && n.ends_with(suffix)),
+            "{suffix} missing in {names:?}"
+        );
+    }
+    assert!(server.counters().total > 0);
+}
+
+#[tokio::test]
+async fn failing_requests_fail_the_script() {
+    let server = demo_with(locust_demo_target::DemoConfig {
+        error_rate: 1.0,
+        ..locust_demo_target::DemoConfig::instant()
+    })
+    .await;
+    let reports = tempfile::tempdir().unwrap();
+    let output = load_test(&server.base_url(), reports.path(), &["basic", "-t", "2s"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+}
