@@ -9,13 +9,18 @@ use locust_demo_target::{DemoConfig, DemoServer, Mode};
 
 use crate::cli::Cli;
 
+/// Milliseconds from a validated (finite, non-negative) flag; absurd values saturate.
+fn millis(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX)
+}
+
 fn config(cli: &Cli) -> DemoConfig {
     let mut config = DemoConfig::default();
     if let Some(ms) = cli.demo_service_time {
-        config.service_time = Duration::from_secs_f64(ms / 1000.0);
+        config.service_time = millis(ms);
     }
     if let Some(ms) = cli.demo_miss_penalty {
-        config.miss_penalty = Duration::from_secs_f64(ms / 1000.0);
+        config.miss_penalty = millis(ms);
     }
     if let Some(n) = cli.demo_concurrency {
         config.concurrency = Some(n);

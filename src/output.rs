@@ -12,6 +12,8 @@ use crate::settings::Settings;
 #[derive(Clone)]
 pub struct Console {
     name_width: usize,
+    /// False with `--only-summary`: Locust then prints no periodic table at all.
+    periodic: bool,
 }
 
 /// Locust's STATS_NAME_WIDTH: 80 off a terminal, else `clamp(columns - 80, 0, 80)`.
@@ -28,14 +30,19 @@ fn stats_name_width() -> usize {
 }
 
 impl Console {
-    pub fn new(_settings: &Settings) -> Self {
+    pub fn new(settings: &Settings) -> Self {
         Console {
             name_width: stats_name_width(),
+            periodic: !settings.only_summary,
         }
     }
 
-    /// The periodic table with current rates, then an empty line.
+    /// The periodic table with current rates, then an empty line; nothing with
+    /// `--only-summary` (Locust starts no stats printer then, only the final summary).
     pub fn periodic(&self, stats: &Stats) {
+        if !self.periodic {
+            return;
+        }
         let table = console::stats_table(stats, Rates::Current, self.name_width);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{table}");

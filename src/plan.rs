@@ -22,6 +22,10 @@ pub enum PlanError {
     NoUserClass,
     #[error("There are no users with weight > 0.")]
     NoWeight,
+    #[error(
+        "no task is left after filtering with --tags/--exclude-tags (the scenarios' tags: {known})"
+    )]
+    NoTasksAfterTags { known: String },
     #[error("You must specify the base host. Either in the host attribute in the User class, or on the command line using the --host option. (class {0})")]
     NoHost(String),
 }
@@ -71,6 +75,18 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
         return Err(PlanError::NoUserClass);
     }
     let selected = select(scenarios.classes, &settings.user_classes)?;
+    let mut known_tags: Vec<&str> = selected
+        .iter()
+        .flat_map(|c| {
+            c.tasks
+                .iter()
+                .flat_map(|t| t.tags.iter().map(String::as_str))
+        })
+        .collect();
+    known_tags.sort_unstable();
+    known_tags.dedup();
+    let known_tags = known_tags.join(", ");
+    let filtering = settings.tags.is_some() || settings.exclude_tags.is_some();
     let mut classes = Vec::new();
     for class in selected {
         let class = class.filter_tags(settings.tags.as_deref(), settings.exclude_tags.as_deref());
@@ -86,6 +102,9 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
             continue;
         }
         classes.push(Arc::new(class));
+    }
+    if classes.is_empty() && filtering {
+        return Err(PlanError::NoTasksAfterTags { known: known_tags });
     }
     if classes.is_empty() {
         return Err(PlanError::NoWeight);

@@ -348,7 +348,8 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         iterations: cli.iterations.filter(|n| *n > 0),
         profile: cli.profile,
         profile_description,
-        request_timeout: Duration::from_secs_f64(cli.request_timeout.unwrap_or(60.0)),
+        // Capped at a day: the value only bounds a request, and huge ones overflow timers.
+        request_timeout: Duration::from_secs_f64(cli.request_timeout.unwrap_or(60.0).min(86_400.0)),
         user_classes,
         list: cli.list,
         show_task_ratio: cli.show_task_ratio,

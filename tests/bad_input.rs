@@ -191,3 +191,15 @@ async fn load_shape_profiles_are_refused_clearly() {
     );
     assert_eq!(server.counters().total, 0);
 }
+
+#[tokio::test]
+async fn tags_that_leave_no_task() {
+    let body = GOOD.replace(
+        "name = \"health\"",
+        "name = \"health\"\ntags = [\"health\"]",
+    );
+    let (code, err) = rejected(&[("s.toml", &body)], &["-f", "s.toml", "-T", "nope"]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("no task is left after filtering"), "{err}");
+    assert!(err.contains("health"), "{err}");
+}

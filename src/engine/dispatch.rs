@@ -30,41 +30,59 @@ fn pick(weights: &[(usize, f64)], picked: &[u64], names: &[&str]) -> Option<usiz
         .map(|(index, ..)| index)
 }
 
-/// The class index of each of the first `count` users, in spawn order.
+/// Hands out the class of each next user, lazily, so memory follows the users that
+/// were really started rather than the `-u` asked for.
 /// Classes are expected sorted by name (as scenario loading returns them).
-pub fn user_sequence(classes: &[ClassWeight], count: u64) -> Vec<usize> {
-    let names: Vec<&str> = classes.iter().map(|c| c.name.as_str()).collect();
-    let mut picked = vec![0u64; classes.len()];
-    let mut sequence = Vec::with_capacity(count as usize);
-    // Fixed classes first; each one's weight is what it still misses.
-    while (sequence.len() as u64) < count {
-        let missing: Vec<(usize, f64)> = classes
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    classes: Vec<ClassWeight>,
+    fixed_picks: Vec<u64>,
+    weighted_picks: Vec<u64>,
+    weighted: Vec<(usize, f64)>,
+}
+
+impl Dispatcher {
+    pub fn new(classes: Vec<ClassWeight>) -> Self {
+        let weighted = classes
             .iter()
             .enumerate()
-            .filter(|(i, c)| c.fixed_count > picked[*i])
+            .filter(|(_, c)| c.fixed_count == 0 && c.weight > 0.0)
+            .map(|(i, c)| (i, c.weight))
+            .collect();
+        Dispatcher {
+            fixed_picks: vec![0; classes.len()],
+            weighted_picks: vec![0; classes.len()],
+            classes,
+            weighted,
+        }
+    }
+
+    /// The class index of the next user; `None` when no class can take one.
+    pub fn next_class(&mut self) -> Option<usize> {
+        let names: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
+        // Fixed classes first; each keeps its fixed count as weight until it is full.
+        let missing: Vec<(usize, f64)> = self
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.fixed_count > self.fixed_picks[*i])
             .map(|(i, c)| (i, c.fixed_count as f64))
             .collect();
-        let Some(index) = pick(&missing, &picked, &names) else {
-            break;
-        };
-        picked[index] += 1;
-        sequence.push(index);
+        if let Some(index) = pick(&missing, &self.fixed_picks, &names) {
+            self.fixed_picks[index] += 1;
+            return Some(index);
+        }
+        let index = pick(&self.weighted, &self.weighted_picks, &names)?;
+        self.weighted_picks[index] += 1;
+        Some(index)
     }
-    let weighted: Vec<(usize, f64)> = classes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.fixed_count == 0 && c.weight > 0.0)
-        .map(|(i, c)| (i, c.weight))
-        .collect();
-    let mut weighted_picks = vec![0u64; classes.len()];
-    while (sequence.len() as u64) < count {
-        let Some(index) = pick(&weighted, &weighted_picks, &names) else {
-            break;
-        };
-        weighted_picks[index] += 1;
-        sequence.push(index);
-    }
-    sequence
+}
+
+/// The class index of each of the first `count` users, in spawn order.
+#[cfg(test)]
+pub fn user_sequence(classes: &[ClassWeight], count: u64) -> Vec<usize> {
+    let mut dispatcher = Dispatcher::new(classes.to_vec());
+    (0..count).map_while(|_| dispatcher.next_class()).collect()
 }
 
 /// Users per class among the first `count` users.

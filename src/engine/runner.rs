@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
-use super::dispatch;
 pub use super::dispatch::ClassWeight;
+use super::dispatch::Dispatcher;
 use super::ramp;
 use super::user::StopSignals;
 use crate::logging::RUNNERS;
@@ -80,12 +80,14 @@ struct RunningUser {
 
 struct ActiveRamp {
     started: Instant,
-    steps: Vec<ramp::Step>,
-    next: usize,
+    steps: ramp::Ramp,
+    next: u64,
 }
 
 struct Runner {
     weights: Vec<ClassWeight>,
+    dispatcher: Dispatcher,
+    /// Class of the n-th user, generated as far as users were ever started.
     sequence: Vec<usize>,
     users: Vec<RunningUser>,
     next_user_index: u64,
@@ -106,6 +108,7 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
     });
     let (commands, inbox) = mpsc::channel(16);
     let runner = Runner {
+        dispatcher: Dispatcher::new(weights.clone()),
         weights,
         sequence: Vec::new(),
         users: Vec::new(),
@@ -126,10 +129,11 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
 impl Runner {
     async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
         loop {
-            let deadline = self
-                .ramp
-                .as_ref()
-                .and_then(|r| r.steps.get(r.next).map(|s| r.started + s.offset));
+            let deadline = self.ramp.as_ref().and_then(|r| {
+                r.steps
+                    .step(r.next)
+                    .and_then(|s| r.started.checked_add(s.offset))
+            });
             tokio::select! {
                 biased;
                 command = inbox.recv() => match command {
@@ -153,10 +157,7 @@ impl Runner {
             target: RUNNERS,
             "Ramping to {users} users at a rate of {rate:.2} per second"
         );
-        let steps = ramp::steps(self.users.len() as u64, users, rate);
-        if self.sequence.len() < users as usize {
-            self.sequence = dispatch::user_sequence(&self.weights, users);
-        }
+        let steps = ramp::Ramp::new(self.users.len() as u64, users, rate);
         self.ramp = Some(ActiveRamp {
             started: Instant::now(),
             steps,
@@ -168,7 +169,7 @@ impl Runner {
     }
 
     fn advance_ramp_if_empty(&mut self) {
-        if self.ramp.as_ref().is_some_and(|r| r.steps.is_empty()) {
+        if self.ramp.as_ref().is_some_and(|r| r.steps.len() == 0) {
             self.finish_ramp();
         }
     }
@@ -177,7 +178,7 @@ impl Runner {
         let Some(ramp) = self.ramp.as_mut() else {
             return;
         };
-        let Some(step) = ramp.steps.get(ramp.next).copied() else {
+        let Some(step) = ramp.steps.step(ramp.next) else {
             return;
         };
         ramp.next += 1;
@@ -205,10 +206,14 @@ impl Runner {
     fn set_user_count(&mut self, target: u64) {
         let target = target as usize;
         while self.users.len() < target {
-            let Some(&class) = self.sequence.get(self.users.len()) else {
-                break;
-            };
-            self.spawn_user(class);
+            let position = self.users.len();
+            if position == self.sequence.len() {
+                let Some(class) = self.dispatcher.next_class() else {
+                    break;
+                };
+                self.sequence.push(class);
+            }
+            self.spawn_user(self.sequence[position]);
         }
         while self.users.len() > target {
             if let Some(user) = self.users.pop() {
@@ -248,7 +253,7 @@ impl Runner {
             self.stop_user(user);
         }
         self.tracker.close();
-        let deadline = self.stop_timeout + Duration::from_secs(15);
+        let deadline = self.stop_timeout.saturating_add(Duration::from_secs(15));
         if !self.stop_timeout.is_zero() {
             let waited = tokio::time::timeout(self.stop_timeout, self.tracker.wait()).await;
             if waited.is_err() {
