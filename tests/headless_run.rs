@@ -272,3 +272,92 @@ async fn iterations_stop_the_run() {
     let served = server.counters().total;
     assert!(served <= 22 && served > 2, "served {served}");
 }
+
+#[tokio::test]
+async fn environment_variables_and_logfile_work_like_locust() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo().await;
+    let url = server.base_url();
+    let output = run_with_env(
+        dir.path(),
+        &["--logfile", "logs/run.log"],
+        &[
+            ("LOCUST_LOCUSTFILE", "crud.toml"),
+            ("LOCUST_HOST", url.as_str()),
+            ("LOCUST_USERS", "3"),
+            ("LOCUST_SPAWN_RATE", "3"),
+            ("LOCUST_RUN_TIME", "1s"),
+            ("LOCUST_HEADLESS", "true"),
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // Log lines go to the file; the stats tables stay on stderr, as in Locust.
+    let log = read(&dir.path().join("logs/run.log"));
+    assert!(
+        log.contains("/INFO/locust.runners: All users spawned: {\"Crud\":3} (3 total users)"),
+        "{log}"
+    );
+    assert!(!stderr.contains("All users spawned"), "{stderr}");
+    assert!(stderr.contains(TABLE_HEADER), "{stderr}");
+    // The command line beats the environment.
+    let cli_wins = run_with_env(
+        dir.path(),
+        &["-u", "2", "--only-summary"],
+        &[
+            ("LOCUST_LOCUSTFILE", "crud.toml"),
+            ("LOCUST_HOST", url.as_str()),
+            ("LOCUST_USERS", "3"),
+            ("LOCUST_SPAWN_RATE", "3"),
+            ("LOCUST_RUN_TIME", "1s"),
+            ("LOCUST_HEADLESS", "true"),
+        ],
+    )
+    .await;
+    let stderr = text(&cli_wins.stderr);
+    assert!(stderr.contains("(2 total users)"), "{stderr}");
+    assert_eq!(
+        stderr.matches(TABLE_HEADER).count(),
+        1,
+        "--only-summary: one final table: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn full_history_writes_a_row_per_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "crud.toml", CRUD);
+    let server = demo().await;
+    let output = run_in(
+        dir.path(),
+        &[
+            "--headless",
+            "-f",
+            "crud.toml",
+            "-H",
+            &server.base_url(),
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "3s",
+            "--csv",
+            "h",
+            "--csv-full-history",
+            "--only-summary",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let rows = csv_rows(&dir.path().join("h_stats_history.csv"));
+    assert!(
+        rows.iter().any(|r| r[3] == "/health" && r[2] == "GET"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| r[3] == "Aggregated" && r[2].is_empty()));
+    // Every pass ends with its Aggregated row.
+    assert_eq!(rows.last().unwrap()[3], "Aggregated");
+}

@@ -30,6 +30,11 @@ pub async fn demo_with(config: DemoConfig) -> DemoServer {
 
 /// Runs the binary in `cwd` (an empty temp dir unless given) and waits for it.
 pub async fn run_in(cwd: &Path, args: &[&str]) -> Output {
+    run_with_env(cwd, args, &[]).await
+}
+
+/// As `run_in`, with only the given `LOCUST_*` variables set.
+pub async fn run_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(BIN);
     command.args(args).current_dir(cwd);
     for (key, _) in std::env::vars() {
@@ -37,6 +42,7 @@ pub async fn run_in(cwd: &Path, args: &[&str]) -> Output {
             command.env_remove(key);
         }
     }
+    command.envs(env.iter().copied());
     let child = command
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
