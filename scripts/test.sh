@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of locust-rs on a fresh machine: installs what the tests need
-# (nginx from Debian for the load-balancer test), checks formatting and lints, then
-# runs the whole suite. Root is needed only to install missing packages.
+# (nginx from Debian for the load-balancer test, the real Locust 2.47.0 in
+# .venv-locust/ for tests/locust_interop.rs), checks formatting and lints, then runs
+# the whole suite. Root is needed only to install missing packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,9 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+
+# The interoperability tests run the real Locust side by side with locust-rs.
+LOCUST_BIN="$(./scripts/locust-venv.sh)"
+export LOCUST_BIN
 cargo test --workspace --locked
+

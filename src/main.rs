@@ -3,6 +3,7 @@
 //! printed once as `locust-rs: error: ...` without a backtrace.
 
 mod cli;
+mod cli_errors;
 mod config_file;
 mod demo;
 mod engine;
@@ -40,13 +41,17 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let code = match real_main(cli) {
-        Ok(code) => code,
-        Err(failure) => {
-            eprintln!("locust-rs: error: {}", failure.message);
-            failure.code
-        }
+    let code = match Cli::try_parse() {
+        Err(error) => cli_errors::report(error),
+        Ok(cli) => match real_main(cli) {
+            Ok(code) => code,
+            Err(failure) => {
+                if !failure.message.is_empty() {
+                    eprintln!("locust-rs: error: {}", failure.message);
+                }
+                failure.code
+            }
+        },
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
@@ -60,7 +65,7 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
         settings::resolve(cli.clone(), &cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
     logging::init(&settings.loglevel, settings.logfile.as_deref())
         .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("--logfile: {e}")))?;
-    let plan = plan::build(&settings).map_err(|e: PlanError| Failure::new(e.exit_code(), e))?;
+    let plan = plan::build(&settings).map_err(plan_failure)?;
 
     if settings.list {
         print!("{}", task_ratio::list(&plan.class_refs()));
@@ -93,6 +98,17 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
         ));
     }
     run_headless(settings, plan, &cli)
+}
+
+/// Locust logs an unknown class as an ERROR line (a format tools grep for); the list of
+/// classes that do exist follows as a hint.
+fn plan_failure(error: PlanError) -> Failure {
+    if let PlanError::UnknownUsers { names, hint } = &error {
+        tracing::error!(target: MAIN, "Unknown User(s): {names}");
+        tracing::info!(target: MAIN, "{}", hint.trim());
+        return Failure::new(error.exit_code(), "");
+    }
+    Failure::new(error.exit_code(), error)
 }
 
 fn run_headless(

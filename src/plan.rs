@@ -123,8 +123,13 @@ fn select(classes: Vec<UserClass>, names: &[String]) -> Result<Vec<UserClass>, P
         .collect();
     if let Some(first) = unknown.first() {
         let hint = strsim_closest(first, &known)
-            .map(|k| format!(" (did you mean {k}? available: {})", known.join(", ")))
-            .unwrap_or_else(|| format!(" (available: {})", known.join(", ")));
+            .map(|k| {
+                format!(
+                    " Did you mean {k}? Available User classes: {}",
+                    known.join(", ")
+                )
+            })
+            .unwrap_or_else(|| format!(" Available User classes: {}", known.join(", ")));
         return Err(PlanError::UnknownUsers {
             names: unknown
                 .iter()

@@ -109,7 +109,7 @@ async fn request_counts_match_what_the_target_served() {
     );
     assert!(stderr.contains(PERCENTILE_HEADER), "{stderr}");
     assert!(
-        stderr.contains("All users spawned: {\"Crud\":5} (5 total users)"),
+        stderr.contains("All users spawned: {\"Crud\": 5} (5 total users)"),
         "{stderr}"
     );
     assert!(
@@ -297,7 +297,7 @@ async fn environment_variables_and_logfile_work_like_locust() {
     // Log lines go to the file; the stats tables stay on stderr, as in Locust.
     let log = read(&dir.path().join("logs/run.log"));
     assert!(
-        log.contains("/INFO/locust.runners: All users spawned: {\"Crud\":3} (3 total users)"),
+        log.contains("/INFO/locust.runners: All users spawned: {\"Crud\": 3} (3 total users)"),
         "{log}"
     );
     assert!(!stderr.contains("All users spawned"), "{stderr}");

@@ -193,8 +193,7 @@ impl Runner {
 
     fn finish_ramp(&mut self) {
         self.ramp = None;
-        let counts = self.class_counts();
-        let json = serde_json::to_string(&counts).unwrap_or_default();
+        let json = python_json(&self.class_counts());
         tracing::info!(
             target: RUNNERS,
             "All users spawned: {json} ({} total users)",
@@ -292,6 +291,18 @@ impl Runner {
             }
         });
     }
+}
+
+/// `json.dumps` of a str -> int map as Python prints it: `{"A": 1, "B": 2}`.
+fn python_json(counts: &BTreeMap<String, u64>) -> String {
+    let pairs: Vec<String> = counts
+        .iter()
+        .map(|(name, count)| {
+            let key = serde_json::to_string(name).unwrap_or_default();
+            format!("{key}: {count}")
+        })
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

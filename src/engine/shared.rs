@@ -2,6 +2,7 @@
 //! override and the iteration budget (`-i`). Nothing here is locked per request.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use locust_stats::Recorder;
 use tokio::sync::Notify;
@@ -10,7 +11,7 @@ use crate::http::ClientFactory;
 
 pub struct Shared {
     pub recorder: Recorder,
-    pub clients: ClientFactory,
+    pub clients: Arc<ClientFactory>,
     /// `-H/--host`: overrides every class's own host.
     pub host: Option<String>,
     /// `-i/--iterations`: task starts allowed in this process.
@@ -24,7 +25,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(
         recorder: Recorder,
-        clients: ClientFactory,
+        clients: Arc<ClientFactory>,
         host: Option<String>,
         iterations: Option<u64>,
     ) -> Self {
@@ -37,6 +38,21 @@ impl Shared {
             live_users: AtomicU64::new(0),
             iterations_done: Notify::new(),
         }
+    }
+
+    /// Counts a task start against `-i`; false once the limit is used up.
+    pub fn take_iteration(&self) -> bool {
+        let Some(limit) = self.iterations else {
+            return true;
+        };
+        let taken = self.iterations_started.fetch_add(1, Ordering::Relaxed);
+        if taken == limit {
+            tracing::info!(
+                target: crate::logging::RUNNERS,
+                "Iteration limit reached ({limit}), stopping Users at the start of their next task run"
+            );
+        }
+        taken < limit
     }
 
     pub fn user_started(&self) {

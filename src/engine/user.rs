@@ -2,7 +2,6 @@
 //! `on_stop` — Locust's User lifecycle. Stopping follows `--stop-timeout`: a sleeping
 //! user leaves at once, a busy one finishes its task unless it is killed.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::shared::Shared;
-use crate::http;
+use crate::http::{Outgoing, UserClient};
 
 /// How long `on_stop` may take after a user was told to stop.
 const ON_STOP_LIMIT: Duration = Duration::from_secs(10);
@@ -51,11 +50,10 @@ enum Interrupted {
 struct UserRun {
     class: Arc<UserClass>,
     shared: Arc<Shared>,
-    client: reqwest::Client,
+    client: UserClient,
     stats: RecordHandle,
     vars: UserVars,
     rng: SmallRng,
-    host: String,
     signals: StopSignals,
 }
 
@@ -71,13 +69,13 @@ pub async fn run_user(
         .clone()
         .or_else(|| class.host.clone())
         .unwrap_or_default();
-    let client = match shared.clients.user_client() {
+    let client = match UserClient::new(shared.clients.clone(), &host) {
         Ok(client) => client,
         Err(e) => {
             shared
                 .recorder
                 .handle(index as usize)
-                .record_exception(&format!("could not build an HTTP client: {e}"), "");
+                .record_exception(&format!("bad host for class {}: {e}", class.name), "");
             shared.user_finished();
             return;
         }
@@ -89,7 +87,6 @@ pub async fn run_user(
         class,
         shared,
         client,
-        host,
         signals,
     };
     user.lifecycle().await;
@@ -131,10 +128,16 @@ impl UserRun {
             let wait = class
                 .wait_time
                 .next_wait(&mut self.rng, last_wait_end.elapsed());
-            tokio::select! {
-                biased;
-                _ = self.signals.graceful.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
+            if wait.is_zero() {
+                // A zero sleep would still wait for the next timer tick (about 1 ms);
+                // yielding keeps other users fair without that cost.
+                tokio::task::yield_now().await;
+            } else {
+                tokio::select! {
+                    biased;
+                    _ = self.signals.graceful.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
             }
             last_wait_end = Instant::now();
         }
@@ -178,23 +181,13 @@ impl UserRun {
                 return Err(Interrupted::Exception);
             }
         };
-        let url = join_url(&self.host, &rendered.url);
-        let mut builder = self
-            .client
-            .request(rendered.method.clone(), url)
-            .headers(rendered.headers.clone());
-        if let Some(body) = rendered.body.clone() {
-            builder = builder.body(body);
-        }
-        let request = match builder.build() {
-            Ok(request) => request,
-            Err(e) => {
-                self.stats
-                    .record_exception(&format!("invalid request: {e}"), &rendered.name);
-                return Err(Interrupted::Exception);
-            }
-        };
         let method = rendered.method.as_str();
+        let request = Outgoing {
+            method: &rendered.method,
+            url: &rendered.url,
+            headers: &rendered.headers,
+            body: rendered.body.as_ref(),
+        };
         // A kill lets the request in flight finish (briefly) so that every request the
         // target answered is also counted here; past the grace it is abandoned.
         let kill = self.signals.kill.clone();
@@ -203,7 +196,7 @@ impl UserRun {
             tokio::time::sleep(KILL_GRACE).await;
         };
         let exchange = tokio::select! {
-            exchange = http::exchange(&self.client, request) => exchange,
+            exchange = self.client.exchange(request) => exchange,
             _ = abandoned => return Err(Interrupted::Killed),
         };
         let error = match &exchange.result {
@@ -245,44 +238,4 @@ fn pick_task<'a>(tasks: &'a [Task], total_weight: u64, rng: &mut SmallRng) -> &'
         roll -= weight;
     }
     &tasks[tasks.len() - 1]
-}
-
-/// Joins the base host and a step's URL; an absolute URL is used as it is.
-pub fn join_url(host: &str, url: &str) -> String {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        url.to_string()
-    } else if url.starts_with('/') {
-        format!("{host}{url}")
-    } else {
-        format!("{host}/{url}")
-    }
-}
-
-impl Shared {
-    /// Counts a task start against `-i`; false once the limit is used up.
-    fn take_iteration(&self) -> bool {
-        let Some(limit) = self.iterations else {
-            return true;
-        };
-        let taken = self.iterations_started.fetch_add(1, Ordering::Relaxed);
-        if taken == limit {
-            tracing::info!(
-                target: crate::logging::RUNNERS,
-                "Iteration limit reached ({limit}), stopping Users at the start of their next task run"
-            );
-        }
-        taken < limit
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_join_like_requests() {
-        assert_eq!(join_url("http://h:1", "/a?b=1"), "http://h:1/a?b=1");
-        assert_eq!(join_url("http://h:1", "a"), "http://h:1/a");
-        assert_eq!(join_url("http://h:1", "http://o:2/x"), "http://o:2/x");
-    }
 }

@@ -233,3 +233,31 @@ fn json_matches_python_json_dumps() {
     stats.reset(1795717470.0);
     assert_eq!(entries_json(&stats), "[]");
 }
+
+#[test]
+fn a_second_pass_in_the_same_second_replaces_the_history_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = dir.path().join("run").to_string_lossy().into_owned();
+    let mut w = CsvWriter::create(&prefix, false, 1795716764.1).expect("create");
+    let r = Recorder::new(1);
+    let mut stats = Stats::new(1795716764.1, false);
+    r.handle(0)
+        .record_at("GET", "/", Some(3.0), 2, None, 1795716765.2);
+    stats.absorb(&r);
+    w.write(&stats, 1, 1795716766.1).expect("tick");
+    r.handle(0)
+        .record_at("GET", "/", Some(3.0), 2, None, 1795716766.5);
+    stats.absorb(&r);
+    w.write(&stats, 1, 1795716766.9).expect("final write");
+    let history = std::fs::read_to_string(format!("{prefix}_stats_history.csv")).expect("read");
+    let rows: Vec<&str> = history.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{history}");
+    assert!(
+        rows[1].starts_with("1795716766,1,,Aggregated,"),
+        "{history}"
+    );
+    assert!(
+        rows[1].contains(",2,0,"),
+        "the replacing row has the final count: {history}"
+    );
+}

@@ -3,7 +3,7 @@
 //! formatting. The writer rewrites three files per pass and appends history rows.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
@@ -215,6 +215,9 @@ pub struct CsvWriter {
     prefix: String,
     full_history: bool,
     history: File,
+    /// The second and file offset of the last history pass: a second pass within the
+    /// same second (the final write at exit) replaces it instead of repeating it.
+    last_pass: Option<(i64, u64)>,
 }
 
 impl CsvWriter {
@@ -246,6 +249,7 @@ impl CsvWriter {
             prefix: prefix.to_owned(),
             full_history,
             history,
+            last_pass: None,
         };
         writer.write(&Stats::new(now, full_history), 0, now)?;
         Ok(writer)
@@ -259,10 +263,22 @@ impl CsvWriter {
         self.rewrite("_exceptions.csv", &exceptions_csv(stats))?;
         let rows = history_rows(stats, user_count, now, self.full_history);
         let path = self.path("_stats_history.csv");
+        let io = |source| CsvError::Io {
+            path: path.clone(),
+            source,
+        };
+        let second = now.floor() as i64;
+        let offset = match self.last_pass {
+            Some((last, offset)) if last == second => {
+                self.history.set_len(offset).map_err(io)?;
+                self.history.seek(SeekFrom::Start(offset)).map_err(io)?;
+                offset
+            }
+            _ => self.history.stream_position().map_err(io)?,
+        };
         write_all(&mut self.history, &path, rows.as_bytes())?;
-        self.history
-            .flush()
-            .map_err(|source| CsvError::Io { path, source })
+        self.last_pass = Some((second, offset));
+        self.history.flush().map_err(io)
     }
 
     fn path(&self, suffix: &str) -> PathBuf {
