@@ -23,7 +23,10 @@ struct Counters {
 
 async fn login(State(c): State<Arc<Counters>>) -> impl IntoResponse {
     let n = c.sessions.fetch_add(1, Ordering::SeqCst);
-    ([(header::SET_COOKIE, format!("session=s{n}; Path=/"))], format!("s{n}"))
+    (
+        [(header::SET_COOKIE, format!("session=s{n}; Path=/"))],
+        format!("s{n}"),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -76,7 +79,21 @@ async fn every_user_sends_back_its_own_cookie() {
     write(dir.path(), "s.toml", SCENARIO);
     let output = run_in(
         dir.path(),
-        &["--headless", "-f", "s.toml", "-H", &format!("http://{addr}"), "-u", "5", "-r", "5", "-t", "2s", "--csv", "c"],
+        &[
+            "--headless",
+            "-f",
+            "s.toml",
+            "-H",
+            &format!("http://{addr}"),
+            "-u",
+            "5",
+            "-r",
+            "5",
+            "-t",
+            "2s",
+            "--csv",
+            "c",
+        ],
     )
     .await;
     let stderr = text(&output.stderr);

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cookie_store::CookieStore;
-use http::header::{COOKIE, HOST, LOCATION, SET_COOKIE, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http::header::{LOCATION, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-use super::connection::{Connector, Sender};
+use super::connection::{Connector, Stream};
 use super::errors;
 use super::target::{self, Origin};
+use super::wire::{self, WireError};
 
 /// Requests' default: at most 30 redirects; 10 is what browsers and reqwest use.
 const MAX_REDIRECTS: usize = 10;
@@ -60,7 +60,7 @@ pub struct UserClient {
     factory: Arc<ClientFactory>,
     base: Origin,
     /// Open connections by origin; a user rarely talks to more than one.
-    connections: Vec<(Origin, Sender)>,
+    connections: Vec<(Origin, Stream)>,
     cookies: Option<Box<CookieStore>>,
 }
 
@@ -78,7 +78,8 @@ impl UserClient {
     pub async fn exchange(&mut self, request: Outgoing<'_>) -> Exchange {
         let started = Instant::now();
         let limit = self.factory.timeout;
-        let result = match tokio::time::timeout(limit, self.follow(request)).await {
+        // Boxed so that the user's own future stays small while it sits idle.
+        let result = match tokio::time::timeout(limit, Box::pin(self.follow(request))).await {
             Ok(result) => result,
             Err(_) => {
                 // The state of a timed-out connection is unknown: never reuse it.
@@ -137,96 +138,60 @@ impl UserClient {
         headers: &HeaderMap,
         body: Option<Bytes>,
     ) -> Result<Received, String> {
-        // One retry, only for a reused connection that closed before the request went out.
+        let cookie = self.cookie_header(origin, path);
+        let body = body.unwrap_or_default();
+        // One retry, only when a reused connection closed before any answer came back.
         for attempt in 0..2 {
-            let request = self.build(origin, path, method, headers, body.clone())?;
-            let (sender, reused) = self.connection(origin).await?;
-            match sender.try_send_request(request).await {
+            let (mut stream, reused) = self.connection(origin).await?;
+            let head = wire::Head {
+                method,
+                path: path.as_str(),
+                host: &origin.authority,
+                headers,
+                cookie: cookie.as_deref(),
+                user_agent: &self.factory.user_agent,
+            };
+            match wire::exchange(&mut stream, head, &body).await {
                 Ok(response) => {
-                    let (parts, incoming) = response.into_parts();
-                    let body = incoming
-                        .collect()
-                        .await
-                        .map_err(|e| {
-                            self.forget(origin);
-                            errors::describe(&e)
-                        })?
-                        .to_bytes();
-                    self.store_cookies(origin, path, &parts.headers);
+                    if response.reusable {
+                        self.connections.push((origin.clone(), stream));
+                    }
+                    self.store_cookies(origin, path, &response.headers);
                     return Ok(Received {
-                        status: parts.status.as_u16(),
-                        headers: parts.headers,
-                        body,
+                        status: response.status,
+                        headers: response.headers,
+                        body: response.body,
                     });
                 }
-                Err(mut error) => {
-                    self.forget(origin);
-                    let unsent = error.take_message().is_some();
-                    if !(reused && unsent && attempt == 0) {
-                        return Err(errors::describe(error.error()));
-                    }
+                Err(WireError::NoResponse(_)) if reused && attempt == 0 => continue,
+                Err(WireError::NoResponse(e)) | Err(WireError::Broken(e)) => {
+                    return Err(errors::describe(&e))
                 }
             }
         }
         Err(errors::remote_disconnected())
     }
 
-    /// The open connection to `origin` (and whether it was reused), or a new one.
-    async fn connection(&mut self, origin: &Origin) -> Result<(&mut Sender, bool), String> {
-        if let Some(index) = self.connections.iter().position(|(o, _)| o == origin) {
-            let usable = {
-                let sender = &mut self.connections[index].1;
-                !sender.is_closed() && sender.ready().await.is_ok()
-            };
-            if usable {
-                return Ok((&mut self.connections[index].1, true));
-            }
-            self.connections.swap_remove(index);
-        }
-        let sender = self.factory.connector.connect(origin).await?;
-        self.connections.push((origin.clone(), sender));
-        let last = self.connections.len() - 1;
-        Ok((&mut self.connections[last].1, false))
-    }
-
-    fn forget(&mut self, origin: &Origin) {
-        self.connections.retain(|(o, _)| o != origin);
-    }
-
-    fn build(
-        &self,
-        origin: &Origin,
-        path: &http::uri::PathAndQuery,
-        method: &Method,
-        headers: &HeaderMap,
-        body: Option<Bytes>,
-    ) -> Result<Request<Full<Bytes>>, String> {
-        let mut request = Request::new(Full::new(body.unwrap_or_default()));
-        *request.method_mut() = method.clone();
-        *request.uri_mut() = http::Uri::from(path.clone());
-        let map = request.headers_mut();
-        map.reserve(headers.len() + 3);
-        map.insert(HOST, origin.authority.clone());
-        for (name, value) in headers {
-            map.append(name, value.clone());
-        }
-        if !map.contains_key(USER_AGENT) {
-            map.insert(USER_AGENT, self.factory.user_agent.clone());
-        }
-        if let Some(jar) = &self.cookies {
-            let url = cookie_url(origin, path)?;
-            let cookie = jar
-                .get_request_values(&url)
-                .map(|(name, value)| format!("{name}={value}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            if !cookie.is_empty() {
-                if let Ok(value) = HeaderValue::from_str(&cookie) {
-                    map.insert(COOKIE, value);
-                }
+    /// Takes the idle connection to `origin` (and whether it is reused), or opens one.
+    async fn connection(&mut self, origin: &Origin) -> Result<(Stream, bool), String> {
+        while let Some(index) = self.connections.iter().position(|(o, _)| o == origin) {
+            let (_, mut stream) = self.connections.swap_remove(index);
+            if !stream.is_dropped() {
+                return Ok((stream, true));
             }
         }
-        Ok(request)
+        Ok((self.factory.connector.connect(origin).await?, false))
+    }
+
+    fn cookie_header(&self, origin: &Origin, path: &http::uri::PathAndQuery) -> Option<String> {
+        let jar = self.cookies.as_ref()?;
+        let url = cookie_url(origin, path).ok()?;
+        let cookie = jar
+            .get_request_values(&url)
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (!cookie.is_empty()).then_some(cookie)
     }
 
     fn store_cookies(

@@ -25,11 +25,6 @@ pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
                 return s;
             }
         }
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() || h.is_canceled() {
-                return remote_disconnected();
-            }
-        }
         innermost = e;
         source = e.source();
     }
