@@ -2,22 +2,36 @@
 HOST ?= http://localhost:8080
 BIN := target/release/locust-rs
 
-.PHONY: demo test build load-test health reports-clean lint
+.PHONY: demo test build load-test load-test-stress load-test-cache load-test-spike load-test-all health reports-clean lint bench bench-smoke
 
 build:
 	cargo build --release --locked
 
 ## Build, then run the basic profile against the built-in demo target (no docker needed).
 demo: build
-	$(BIN) --demo --profile basic --csv load_test_reports/demo
+	$(BIN) --demo --profile basic --csv load_test_reports/demo --html load_test_reports/demo.html --report-json load_test_reports/demo.json
 
 ## Every test: installs what the tests need (nginx), then lint and the whole suite.
 test:
 	./scripts/test.sh
 
-## The basic profile against the running system (docker-compose up -d first).
+## The basic profile against the running system (docker-compose up -d first); the
+## report is load_test_reports/basic_<timestamp>.html, the exit code the verdict.
 load-test: build
 	HOST=$(HOST) ./load_test.sh basic
+
+## The other modes of LOAD_TESTING.md (spike and all need load shapes: the tool says so).
+load-test-stress: build
+	HOST=$(HOST) ./load_test.sh stress
+
+load-test-cache: build
+	HOST=$(HOST) ./load_test.sh cache
+
+load-test-spike: build
+	HOST=$(HOST) ./load_test.sh spike
+
+load-test-all: build
+	HOST=$(HOST) ./load_test.sh all
 
 ## Is the system up? Gateway and every app instance.
 health:
@@ -29,3 +43,12 @@ reports-clean:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --locked -- -D warnings
+
+## Side-by-side benchmark (issue 3): wrk, locust-rs and Locust against nginx on this
+## machine, then the targets; exits 1 when one is missed. Report in bench_out/.
+bench:
+	./scripts/bench.sh
+
+## The same benchmarks for a few seconds each: proves the harness works (scripts/test.sh).
+bench-smoke:
+	./scripts/bench.sh --smoke

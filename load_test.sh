@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load-test modes of LOAD_TESTING.md:  ./load_test.sh basic|stress|cache|spike|all|interactive [locust-rs flags]
 # Checks the system first (GET /gateway-health), runs the profile from locust.toml,
-# writes CSV files under load_test_reports/ and exits with the run's exit code.
+# writes the HTML report, JSON result and CSV files under load_test_reports/ and exits
+# with the run's exit code (0 pass, 3 criteria failed, 4 system down; see README).
 # HOST overrides the target (default http://localhost:8080); LOCUST_RS the binary;
 # extra flags go to locust-rs (e.g. `./load_test.sh basic -t 10s`).
 set -uo pipefail
@@ -48,7 +49,11 @@ if [ "$MODE" = interactive ]; then
   "$BIN" -H "$HOST" "$@"
   exit $?
 fi
-"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix" "$@"
+"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
 code=$?
-echo "load_test.sh: $MODE finished with exit code $code; CSV files: ${prefix}_*.csv" >&2
+if [ -f "$prefix.html" ]; then
+  echo "load_test.sh: $MODE finished with exit code $code; report: $prefix.html (JSON: $prefix.json, CSV: ${prefix}_*.csv)" >&2
+else
+  echo "load_test.sh: $MODE finished with exit code $code (no report was written)" >&2
+fi
 exit $code

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of locust-rs on a fresh machine: installs what the tests need
-# (nginx from Debian for the load-balancer test, the real Locust 2.47.0 in
-# .venv-locust/ for tests/locust_interop.rs), checks formatting and lints, then runs
-# the whole suite. Root is needed only to install missing packages.
+# (nginx from Debian for the load-balancer test, chromium for the HTML report test,
+# the real Locust 2.47.0 in .venv-locust/ for tests/locust_interop.rs), checks
+# formatting and lints, then runs the whole suite. Root is needed only to install
+# missing packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# Headless Chromium renders the HTML report in tests/html_report.rs.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing packages: ${need_apt[*]} (run as root, or install them)" >&2

@@ -52,6 +52,42 @@ pub struct Cli {
     #[arg(short = 't', long = "run-time", env = "LOCUST_RUN_TIME", value_name = "TIME STRING", value_parser = timespan::parse_arg)]
     pub run_time: Option<u64>,
 
+    /// Write an HTML report to FILE at the end ({u}, {r}, {t}: users, spawn rate, run time)
+    #[arg(long = "html", env = "LOCUST_HTML", value_name = "FILE")]
+    pub html: Option<String>,
+
+    /// Write the versioned JSON result (figures and verdicts, schema locust-rs/result/v1) to FILE
+    #[arg(long = "report-json", env = "LOCUST_REPORT_JSON", value_name = "FILE")]
+    pub report_json: Option<String>,
+
+    /// A success criterion, e.g. "p95 < 500" (repeatable; replaces the profile's criteria)
+    #[arg(long = "criterion", value_name = "TEXT", action = ArgAction::Append)]
+    pub criterion: Vec<String>,
+
+    /// Response header telling cache hits from misses (default X-Cache)
+    #[arg(long = "cache-header", value_name = "NAME")]
+    pub cache_header: Option<String>,
+
+    /// Values of the cache header that mean a hit (default HIT)
+    #[arg(long = "cache-hit", value_name = "VALUE", num_args = 1..)]
+    pub cache_hit: Option<Vec<String>>,
+
+    /// Values of the cache header that mean a miss (default MISS)
+    #[arg(long = "cache-miss", value_name = "VALUE", num_args = 1..)]
+    pub cache_miss: Option<Vec<String>>,
+
+    /// Response header naming the app instance that answered (default X-Instance-ID)
+    #[arg(long = "instance-header", value_name = "NAME")]
+    pub instance_header: Option<String>,
+
+    /// Instances that should share the load (an unseen one counts as 100 % deviation)
+    #[arg(long = "expected-instances", value_name = "N")]
+    pub expected_instances: Option<usize>,
+
+    /// More request headers whose values never appear in reports (Authorization, Cookie and Proxy-Authorization always)
+    #[arg(long = "secret-header", value_name = "NAME", num_args = 1..)]
+    pub secret_header: Option<Vec<String>>,
+
     /// Show list of possible User classes and exit
     #[arg(short = 'l', long = "list", action = ArgAction::SetTrue)]
     pub list: bool,

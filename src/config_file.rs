@@ -32,6 +32,9 @@ pub struct ConfigEntry {
     pub key: String,
     pub value: ConfigValue,
     pub origin: Origin,
+    /// For a TOML array: the line of each item (empty otherwise), so that one bad
+    /// criterion in a multi-line list is reported at its own line.
+    pub item_lines: Vec<usize>,
 }
 
 /// A named profile of `locust.toml` (`[profiles.basic]`).
@@ -133,6 +136,7 @@ pub fn parse_conf(path: &Path, text: &str) -> Vec<ConfigEntry> {
                 file: path.to_path_buf(),
                 line: index + 1,
             },
+            item_lines: Vec::new(),
         });
     }
     entries
@@ -235,9 +239,17 @@ fn table_entries(
     for (key, item) in table.iter() {
         let span = table.get_key_value(key).and_then(|(k, _)| k.span());
         let origin = origin_of(span);
+        let mut item_lines = Vec::new();
         let value = match item {
             Item::Value(Value::Array(items)) => {
-                ConfigValue::List(items.iter().filter_map(scalar_text).collect())
+                let mut list = Vec::new();
+                for item in items.iter() {
+                    if let Some(text) = scalar_text(item) {
+                        list.push(text);
+                        item_lines.push(origin_of(item.span()).line);
+                    }
+                }
+                ConfigValue::List(list)
             }
             Item::Value(v) => match scalar_text(v) {
                 Some(t) => ConfigValue::Text(t),
@@ -261,6 +273,7 @@ fn table_entries(
             key: key.to_string(),
             value,
             origin,
+            item_lines,
         });
     }
     Ok(entries)

@@ -1,10 +1,12 @@
-//! locust-rs: parse the command line, build one validated plan, run it, and map the
-//! outcome to Locust's exit codes. Every step is a named function below; errors are
+//! locust-rs: parse the command line, build one validated plan (scenarios, criteria),
+//! check the target is reachable, run it, and map the outcome to the exit codes of
+//! `exit.rs`. Every step is a named function below; errors are
 //! printed once as `locust-rs: error: ...` without a backtrace.
 
 mod cli;
 mod cli_errors;
 mod config_file;
+mod criteria;
 mod demo;
 mod engine;
 mod exit;
@@ -12,10 +14,14 @@ mod http;
 mod logging;
 mod output;
 mod plan;
+mod probe;
+mod report;
 mod run;
 mod settings;
 mod task_ratio;
 mod timespan;
+mod verdict;
+mod verdict_settings;
 
 use std::process::ExitCode;
 
@@ -97,7 +103,9 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
              or set `headless = true` in locust.toml",
         ));
     }
-    run_headless(settings, plan, &cli)
+    let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    run_headless(settings, plan, judge, &cli)
 }
 
 /// Locust logs an unknown class as an ERROR line (a format tools grep for); the list of
@@ -114,6 +122,7 @@ fn plan_failure(error: PlanError) -> Failure {
 fn run_headless(
     mut settings: settings::Settings,
     plan: plan::Plan,
+    judge: verdict::Judge,
     cli: &Cli,
 ) -> Result<i32, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -137,10 +146,17 @@ fn run_headless(
         };
         plan.check_host(settings.host.as_deref())
             .map_err(|e| Failure::new(e.exit_code(), e))?;
+        let hosts: Vec<String> = match &settings.host {
+            Some(host) => vec![host.clone()],
+            None => plan.classes.iter().filter_map(|c| c.host.clone()).collect(),
+        };
+        probe::check(&hosts)
+            .await
+            .map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
         if settings.spawn_rate > 100.0 {
             tracing::warn!(target: MAIN, "Your selected spawn rate is very high (>100), and this is known to sometimes cause issues. Do you really need to ramp up that fast?");
         }
-        let outcome = run::headless(&settings, plan.classes)
+        let outcome = run::headless(&settings, plan.classes, &judge)
             .await
             .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
         if let Some(server) = demo {

@@ -1,21 +1,23 @@
 //! A headless run from start to exit code: ramp the users, print and write stats on
-//! Locust's timers, stop on run time, Ctrl-C, SIGTERM or the iteration limit, then
-//! write every final output. An interrupted run loses nothing.
+//! Locust's timers (and sample the chart history), stop on run time, Ctrl-C, SIGTERM or
+//! the iteration limit, then write every final output and hand over to `verdict`. An
+//! interrupted run loses nothing.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use locust_scenario::UserClass;
 use locust_stats::report::csv::CsvWriter;
-use locust_stats::{Recorder, Stats};
+use locust_stats::{CacheRole, History, HistoryPoint, Recorder, Stats};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, RunState, RunnerStatus, Shared};
+use crate::engine::{self, LabelHeaders, RunState, RunnerStatus, Shared};
 use crate::http::ClientFactory;
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::settings::Settings;
+use crate::verdict::{Ending, Judge, INSTANCE_LABEL};
 
 /// Locust's console table interval.
 const CONSOLE_INTERVAL_TICKS: u64 = 2;
@@ -45,12 +47,12 @@ pub struct RunOutcome {
 pub async fn headless(
     settings: &Settings,
     classes: Vec<Arc<UserClass>>,
+    judge: &Judge,
 ) -> anyhow::Result<RunOutcome> {
     let recorder = Recorder::new(worker_shards());
-    let stats = Arc::new(Mutex::new(Stats::new(
-        now_epoch(),
-        settings.csv_full_history,
-    )));
+    let started = now_epoch();
+    let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
+    let history = Arc::new(Mutex::new(History::default()));
     let mut csv = match &settings.csv_prefix {
         Some(prefix) => Some(
             CsvWriter::create(prefix, settings.csv_full_history, now_epoch())
@@ -58,12 +60,14 @@ pub async fn headless(
         ),
         None => None,
     };
-    let shared = Arc::new(Shared::new(
+    let mut shared = Shared::new(
         recorder.clone(),
         ClientFactory::new(settings.request_timeout),
         settings.host.clone(),
         settings.iterations,
-    ));
+    );
+    shared.labels = LabelHeaders::new(Judge::label_headers(settings));
+    let shared = Arc::new(shared);
     let runner = engine::start(classes, shared.clone(), settings.stop_timeout);
     let console = Console::new(settings);
 
@@ -80,15 +84,19 @@ pub async fn headless(
 
     let status = runner.status();
     let stop_ticker = CancellationToken::new();
-    let ticker = tokio::spawn(tick_loop(
-        stop_ticker.clone(),
-        recorder.clone(),
-        stats.clone(),
-        csv.take(),
-        status.clone(),
-        console.clone(),
-        settings.reset_stats,
-    ));
+    let ticker = tokio::spawn(
+        Ticker {
+            stop: stop_ticker.clone(),
+            recorder: recorder.clone(),
+            stats: stats.clone(),
+            history: history.clone(),
+            cache: judge.cache_role.clone(),
+            status: status.clone(),
+            console: console.clone(),
+            reset_stats: settings.reset_stats,
+        }
+        .run(csv.take()),
+    );
 
     let reason = wait_for_end(settings.run_time, &shared).await;
     match reason {
@@ -105,16 +113,30 @@ pub async fn headless(
     let users_now = status.borrow().user_count;
     let mut stats = lock(&stats).clone();
     stats.absorb(&recorder);
-    let exit_code = if !stats.errors().is_empty() || !stats.exceptions().is_empty() {
-        settings.exit_code_on_error
-    } else {
-        crate::exit::OK
-    };
+    let ended = now_epoch();
+    let mut history = lock(&history).clone();
+    history.push(HistoryPoint::sample(
+        &stats,
+        users_now,
+        ended,
+        Some(&judge.cache_role),
+        Some(INSTANCE_LABEL),
+    ));
+    let judged = crate::verdict::judge(settings, judge, &stats);
+    let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     console.final_summary(&stats, settings)?;
     if let Some(writer) = csv.as_mut() {
         writer.write(&stats, users_now, now_epoch())?;
     }
+    let ending = Ending {
+        stats: &stats,
+        history: &history,
+        reason,
+        start: started,
+        end: ended,
+    };
+    crate::verdict::conclude(settings, judge, judged, &ending)?;
     Ok(RunOutcome { exit_code })
 }
 
@@ -122,58 +144,67 @@ fn worker_shards() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
-fn lock(stats: &Mutex<Stats>) -> std::sync::MutexGuard<'_, Stats> {
-    stats.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Once a second: drain the recorder, snapshot for current percentiles, write CSV;
-/// every two seconds print the table. Returns the CSV writer when it ends.
-async fn tick_loop(
+/// Once a second: drain the recorder, snapshot for current percentiles, sample the
+/// chart history, write CSV; every two seconds print the table.
+struct Ticker {
     stop: CancellationToken,
     recorder: Recorder,
     stats: Arc<Mutex<Stats>>,
-    mut csv: Option<CsvWriter>,
-    mut status: watch::Receiver<RunnerStatus>,
+    history: Arc<Mutex<History>>,
+    cache: CacheRole,
+    status: watch::Receiver<RunnerStatus>,
     console: Console,
     reset_stats: bool,
-) -> Option<CsvWriter> {
-    let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    interval.tick().await;
-    let mut ticks: u64 = 0;
-    let mut seen_ramps = 0;
-    loop {
-        tokio::select! {
-            biased;
-            _ = stop.cancelled() => return csv,
-            _ = interval.tick() => {}
-            changed = status.changed() => {
-                if changed.is_err() {
-                    return csv;
+}
+
+impl Ticker {
+    /// Runs until stopped; returns the CSV writer.
+    async fn run(mut self, mut csv: Option<CsvWriter>) -> Option<CsvWriter> {
+        let mut interval = tokio::time::interval(TICK);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await;
+        let mut ticks: u64 = 0;
+        let mut seen_ramps = 0;
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.stop.cancelled() => return csv,
+                _ = interval.tick() => {}
+                changed = self.status.changed() => {
+                    if changed.is_err() {
+                        return csv;
+                    }
+                    let current = self.status.borrow().clone();
+                    if self.reset_stats && current.state == RunState::Running && current.ramps_completed > seen_ramps {
+                        seen_ramps = current.ramps_completed;
+                        tracing::info!(target: MAIN, "Resetting stats");
+                        self.recorder.reset();
+                        lock(&self.stats).reset(now_epoch());
+                    }
+                    continue;
                 }
-                let current = status.borrow().clone();
-                if reset_stats && current.state == RunState::Running && current.ramps_completed > seen_ramps {
-                    seen_ramps = current.ramps_completed;
-                    tracing::info!(target: MAIN, "Resetting stats");
-                    recorder.reset();
-                    lock(&stats).reset(now_epoch());
+            }
+            ticks += 1;
+            let now = now_epoch();
+            let users = self.status.borrow().user_count;
+            let mut guard = lock(&self.stats);
+            guard.absorb(&self.recorder);
+            guard.tick(now);
+            let point =
+                HistoryPoint::sample(&guard, users, now, Some(&self.cache), Some(INSTANCE_LABEL));
+            lock(&self.history).push(point);
+            if let Some(writer) = csv.as_mut() {
+                if let Err(e) = writer.write(&guard, users, now) {
+                    tracing::error!(target: MAIN, "writing CSV files failed: {e}");
                 }
-                continue;
             }
-        }
-        ticks += 1;
-        let now = now_epoch();
-        let users = status.borrow().user_count;
-        let mut guard = lock(&stats);
-        guard.absorb(&recorder);
-        guard.tick(now);
-        if let Some(writer) = csv.as_mut() {
-            if let Err(e) = writer.write(&guard, users, now) {
-                tracing::error!(target: MAIN, "writing CSV files failed: {e}");
+            if ticks.is_multiple_of(CONSOLE_INTERVAL_TICKS) {
+                self.console.periodic(&guard);
             }
-        }
-        if ticks.is_multiple_of(CONSOLE_INTERVAL_TICKS) {
-            console.periodic(&guard);
         }
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::cli::{self, Cli};
 use crate::config_file::{self, ConfigEntry, ConfigValue, Origin, ProjectConfig};
+use crate::criteria;
 use crate::timespan;
+use crate::verdict_settings::{header_name, label_settings, take_criteria, LabelSettings};
 
 /// The project file read from the working directory.
 pub const PROJECT_FILE: &str = "locust.toml";
@@ -46,6 +48,13 @@ pub struct Settings {
     pub demo: bool,
     /// A profile's `load-shape` (spike, all): where it was set, for the error message.
     pub load_shape: Option<(String, Origin)>,
+    /// `--html FILE` ({u}, {r}, {t} not yet substituted).
+    pub html: Option<String>,
+    /// `--report-json FILE`: the versioned result.
+    pub report_json: Option<String>,
+    /// Success criteria as written, from the highest source that has any.
+    pub criteria: Vec<criteria::Source>,
+    pub labels: LabelSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +85,8 @@ pub enum SettingsError {
     FullHistoryWithoutCsv,
     #[error("argument --loglevel: '{0}' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")]
     BadLogLevel(String),
+    #[error("argument {flag}: {message}")]
+    BadFlag { flag: String, message: String },
 }
 
 impl SettingsError {
@@ -112,6 +123,15 @@ const KNOWN_KEYS: &[&str] = &[
     "user-classes",
     "profile",
     "load-shape",
+    "html",
+    "report-json",
+    "criteria",
+    "cache-header",
+    "cache-hit",
+    "cache-miss",
+    "instance-header",
+    "expected-instances",
+    "secret-headers",
 ];
 
 /// Reads the project file (if present) and the `--config` file, then resolves.
@@ -123,8 +143,22 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     } else {
         ProjectConfig::default()
     };
+    // Criteria lists do not merge: the highest source that sets `criteria` wins.
+    let mut criteria_sources: Vec<Option<Vec<criteria::Source>>> =
+        vec![(!cli.criterion.is_empty()).then(|| {
+            cli.criterion
+                .iter()
+                .enumerate()
+                .map(|(i, text)| criteria::Source {
+                    text: text.clone(),
+                    origin: "--criterion".into(),
+                    key: format!("criteria[{i}]"),
+                })
+                .collect()
+        })];
     if let Some(path) = cli.config.clone() {
-        let entries = config_file::read_config_file(Path::new(&path))?;
+        let mut entries = config_file::read_config_file(Path::new(&path))?;
+        criteria_sources.push(take_criteria(&mut entries));
         apply_entries(&mut cli, &entries)?;
     }
     let mut profile_description = None;
@@ -143,11 +177,12 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
             }
         })?;
         profile_description = profile.description.clone();
-        let (shapes, options): (Vec<ConfigEntry>, Vec<ConfigEntry>) = profile
+        let (shapes, mut options): (Vec<ConfigEntry>, Vec<ConfigEntry>) = profile
             .entries
             .iter()
             .cloned()
             .partition(|e| e.key == "load-shape");
+        criteria_sources.push(take_criteria(&mut options));
         load_shape = shapes.into_iter().next().map(|e| {
             let name = match e.value {
                 ConfigValue::Text(t) => t,
@@ -157,9 +192,16 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
         });
         apply_entries(&mut cli, &options)?;
     }
-    apply_entries(&mut cli, &project.base)?;
+    let mut base = project.base.clone();
+    criteria_sources.push(take_criteria(&mut base));
+    apply_entries(&mut cli, &base)?;
     let mut settings = finish(cli, profile_description)?;
     settings.load_shape = load_shape;
+    settings.criteria = criteria_sources
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
     Ok(settings)
 }
 
@@ -223,6 +265,26 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         "loglevel" => fill(&mut cli.loglevel, text)?,
         "logfile" => fill(&mut cli.logfile, text)?,
         "profile" => fill(&mut cli.profile, text)?,
+        "html" => fill(&mut cli.html, text)?,
+        "report-json" => fill(&mut cli.report_json, text)?,
+        "cache-header" => fill(&mut cli.cache_header, || header_name(text()?).map_err(bad))?,
+        "instance-header" => fill(&mut cli.instance_header, || {
+            header_name(text()?).map_err(bad)
+        })?,
+        "cache-hit" => fill(&mut cli.cache_hit, || Ok(list()))?,
+        "cache-miss" => fill(&mut cli.cache_miss, || Ok(list()))?,
+        "secret-headers" => fill(&mut cli.secret_header, || {
+            list()
+                .into_iter()
+                .map(header_name)
+                .collect::<Result<_, _>>()
+                .map_err(bad)
+        })?,
+        "expected-instances" => fill(&mut cli.expected_instances, || {
+            text()?
+                .parse()
+                .map_err(|_| bad("expected a whole number of instances".into()))
+        })?,
         "load-shape" => {
             return Err(bad(
                 "load shapes belong in a [profiles.NAME] table, not in [tool.locust]".into(),
@@ -286,7 +348,7 @@ pub fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str>
 }
 
 /// `LOCUST_TAGS="[a, b]"` style: a single bracketed element becomes a list.
-fn normalize_list(values: Option<Vec<String>>) -> Option<Vec<String>> {
+pub(crate) fn normalize_list(values: Option<Vec<String>>) -> Option<Vec<String>> {
     let values = values?;
     let values = match values.as_slice() {
         [single] if single.trim_start().starts_with('[') => config_file::parse_list(single),
@@ -310,6 +372,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
     if !["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"].contains(&loglevel.as_str()) {
         return Err(SettingsError::BadLogLevel(loglevel));
     }
+    let labels = label_settings(&cli)?;
     let locustfile = cli
         .locustfile
         .clone()
@@ -356,6 +419,10 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         show_task_ratio_json: cli.show_task_ratio_json,
         demo: cli.demo,
         load_shape: None,
+        html: cli.html,
+        report_json: cli.report_json,
+        criteria: Vec::new(),
+        labels,
     })
 }
 
@@ -422,6 +489,35 @@ mod tests {
         project(dir.path(), "[tool.locust]\nusers = 0\n");
         let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
         assert!(err.contains("locust.toml:2: key `users`"), "{err}");
+    }
+
+    #[test]
+    fn criteria_come_from_the_highest_source_and_labels_from_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        project(
+            dir.path(),
+            "[tool.locust]\ncriteria = [\"avg < 1\"]\n\n[profiles.ci]\ncache-header = \"X-Served-From\"\ncache-hit = [\"redis\", \"memory\"]\nexpected-instances = 3\ncriteria = [\n  \"p95 < 500\",\n  \"error_rate < 1%\",\n]\n",
+        );
+        let base = resolve(Cli::default(), dir.path()).unwrap();
+        assert_eq!(base.criteria[0].text, "avg < 1");
+        let cli = Cli::try_parse_from(["x", "--profile", "ci"]).unwrap();
+        let s = resolve(cli, dir.path()).unwrap();
+        let texts: Vec<&str> = s.criteria.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["p95 < 500", "error_rate < 1%"]);
+        assert!(
+            s.criteria[1].origin.ends_with("locust.toml:10"),
+            "{:?}",
+            s.criteria[1]
+        );
+        assert_eq!(s.criteria[1].key, "criteria[1]");
+        assert_eq!(s.labels.cache_header, "X-Served-From");
+        assert_eq!(s.labels.cache_hit, ["redis", "memory"]);
+        assert_eq!(s.labels.cache_miss, ["MISS"]);
+        assert_eq!(s.labels.expected_instances, Some(3));
+        let cli = Cli::try_parse_from(["x", "--profile", "ci", "--criterion", "rps > 1"]).unwrap();
+        let s = resolve(cli, dir.path()).unwrap();
+        assert_eq!(s.criteria.len(), 1);
+        assert_eq!(s.criteria[0].origin, "--criterion");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `--list`, `--show-task-ratio` and `--show-task-ratio-json`: what would run, in
-//! Locust's layout. Class shares use Locust's proportional rounding (not the spawn
+//! Locust's layout (and as data, for the reports). Class shares use Locust's proportional rounding (not the spawn
 //! sequence), exactly as `locust --show-task-ratio` does.
 
 use std::fmt::Write as _;
@@ -84,6 +84,47 @@ fn ratios<'a>(classes: &[&'a UserClass], users: Option<u64>, total: bool) -> Vec
                 ratio,
                 tasks,
             }
+        })
+        .collect()
+}
+
+/// One class of the task-ratio trees, as data for reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ClassShare {
+    pub class: String,
+    /// Share of the users.
+    pub ratio: f64,
+    /// (task, share within the class, share of all tasks run).
+    pub tasks: Vec<TaskShare>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskShare {
+    pub task: String,
+    pub ratio_in_class: f64,
+    pub ratio_total: f64,
+}
+
+/// Both trees of `--show-task-ratio` as data (Locust's report shows them as "Final ratio").
+pub fn shares(classes: &[&UserClass], users: Option<u64>) -> Vec<ClassShare> {
+    let per_class = ratios(classes, users, false);
+    let total = ratios(classes, users, true);
+    per_class
+        .into_iter()
+        .zip(total)
+        .map(|(class, all)| ClassShare {
+            class: class.name.to_string(),
+            ratio: class.ratio,
+            tasks: class
+                .tasks
+                .iter()
+                .zip(all.tasks.iter())
+                .map(|((task, in_class), (_, of_all))| TaskShare {
+                    task: task.to_string(),
+                    ratio_in_class: *in_class,
+                    ratio_total: *of_all,
+                })
+                .collect(),
         })
         .collect()
 }

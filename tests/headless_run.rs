@@ -163,12 +163,65 @@ async fn server_errors_are_failures_with_locust_error_strings() {
 }
 
 #[tokio::test]
-async fn an_unreachable_host_is_a_failure_not_a_crash() {
+async fn a_target_that_goes_away_mid_run_is_a_failure_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "h.toml",
         "[users.H]\nwait_time = \"constant(0.05)\"\n[[users.H.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n",
+    );
+    let server = demo().await;
+    let host = server.base_url();
+    let run = tokio::spawn({
+        let dir = dir.path().to_path_buf();
+        async move {
+            run_in(
+                &dir,
+                &[
+                    "--headless",
+                    "-f",
+                    "h.toml",
+                    "-H",
+                    &host,
+                    "-u",
+                    "2",
+                    "-r",
+                    "2",
+                    "-t",
+                    "4s",
+                    "--csv",
+                    "down",
+                ],
+            )
+            .await
+        }
+    });
+    // Let the run get going, then take the target away.
+    for _ in 0..100 {
+        if server.counters().total >= 10 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(server.counters().total >= 10, "the run never got going");
+    server.shutdown().await;
+    let output = run.await.unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let failures = read(&dir.path().join("down_failures.csv"));
+    assert!(
+        failures.contains("\"ConnectionRefusedError(111, 'Connection refused')\""),
+        "{failures}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_target_at_start_exits_4_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "h.toml",
+        "[users.H]\n[[users.H.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n",
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -184,22 +237,31 @@ async fn an_unreachable_host_is_a_failure_not_a_crash() {
             "h.toml",
             "-H",
             &host,
-            "-u",
-            "2",
             "-t",
-            "2s",
+            "5s",
             "--csv",
             "down",
+            "--html",
+            "r.html",
         ],
     )
     .await;
     let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let failures = read(&dir.path().join("down_failures.csv"));
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("locust-rs: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        failures.contains("\"ConnectionRefusedError(111, 'Connection refused')\""),
-        "{failures}"
+        errors[0].contains(&format!(
+            "the target {host} is not reachable (connection refused"
+        )),
+        "{stderr}"
     );
+    assert!(!stderr.contains("Ramping"), "no user may start: {stderr}");
+    assert!(!dir.path().join("down_stats.csv").exists());
+    assert!(!dir.path().join("r.html").exists());
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! `./load_test.sh` as a CI step would run it: a health check first (one clear line and
-//! exit 4 when the system is down), then the profile, CSV files and the run's exit code.
+//! exit 4 when the system is down), then the profile with its criteria, the HTML report,
+//! JSON result and CSV files, and the run's exit code (3 when criteria fail).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -53,14 +54,24 @@ async fn a_system_that_is_down_stops_the_script_before_any_run() {
 
 #[tokio::test]
 async fn basic_runs_the_profile_and_writes_reports() {
-    let server = demo().await;
+    // The default demo target: 1 ms per answer, 5 ms per cache miss (the cache helps).
+    let server = demo_with(locust_demo_target::DemoConfig::default()).await;
     let reports = tempfile::tempdir().unwrap();
-    let output = load_test(&server.base_url(), reports.path(), &["basic", "-t", "2s"]).await;
+    let output = load_test(
+        &server.base_url(),
+        reports.path(),
+        &["basic", "-t", "4s", "-r", "10"],
+    )
+    .await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("Profile basic"), "{stderr}");
     assert!(
-        stderr.contains("Ramping to 10 users at a rate of 2.00 per second"),
+        stderr.contains("Ramping to 10 users at a rate of 10.00 per second"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Success criteria: 3 of 3 passed -> PASS"),
         "{stderr}"
     );
     let names: Vec<String> = std::fs::read_dir(reports.path())
@@ -72,6 +83,8 @@ async fn basic_runs_the_profile_and_writes_reports() {
         "_stats_history.csv",
         "_failures.csv",
         "_exceptions.csv",
+        ".html",
+        ".json",
     ] {
         assert!(
             names
@@ -80,11 +93,18 @@ async fn basic_runs_the_profile_and_writes_reports() {
             "{suffix} missing in {names:?}"
         );
     }
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.contains("exit code 0; report: ")
+            && last.contains("basic_")
+            && last.ends_with(".csv)"),
+        "{last}"
+    );
     assert!(server.counters().total > 0);
 }
 
 #[tokio::test]
-async fn failing_requests_fail_the_script() {
+async fn failing_requests_fail_the_script_through_the_criteria() {
     let server = demo_with(locust_demo_target::DemoConfig {
         error_rate: 1.0,
         ..locust_demo_target::DemoConfig::instant()
@@ -92,5 +112,32 @@ async fn failing_requests_fail_the_script() {
     .await;
     let reports = tempfile::tempdir().unwrap();
     let output = load_test(&server.base_url(), reports.path(), &["basic", "-t", "2s"]).await;
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("FAIL  error_rate == 0"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .contains("exit code 3; report: "),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn modes_that_need_load_shapes_or_the_web_ui_say_so() {
+    let server = demo().await;
+    let reports = tempfile::tempdir().unwrap();
+    for mode in ["spike", "all"] {
+        let output = load_test(&server.base_url(), reports.path(), &[mode]).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("load shapes"), "{stderr}");
+    }
+    let output = load_test(&server.base_url(), reports.path(), &["interactive"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("web UI"), "{stderr}");
+    assert_eq!(server.counters().route("GET /health"), 0);
 }

@@ -1,5 +1,6 @@
 //! A run interrupted by a real signal (SIGINT as Ctrl-C sends it, SIGTERM as a CI
-//! runner does) still prints the final tables and writes every CSV file.
+//! runner does) still prints the final tables and writes every CSV file, and the HTML
+//! report and JSON result, marked as interrupted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -29,6 +30,12 @@ async fn interrupted_run(signal: &str) {
             "60s",
             "--csv",
             "int",
+            "--html",
+            "int.html",
+            "--report-json",
+            "int.json",
+            "--criterion",
+            "error_rate == 0",
         ])
         .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
@@ -71,6 +78,24 @@ async fn interrupted_run(signal: &str) {
     for suffix in ["stats_history", "failures", "exceptions"] {
         assert!(dir.path().join(format!("int_{suffix}.csv")).is_file());
     }
+    let name = if signal == "-INT" {
+        "SIGINT"
+    } else {
+        "SIGTERM"
+    };
+    let html = std::fs::read_to_string(dir.path().join("int.html")).unwrap();
+    assert!(html.contains(r#"data-interrupted="true""#), "{html}");
+    assert!(html.contains(&format!("Interrupted by {name}")));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("int.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["run"]["interrupted"], true);
+    assert_eq!(json["run"]["stop_reason"], name);
+    assert_eq!(json["verdict"]["status"], "pass");
+    assert_eq!(
+        json["requests"].as_array().unwrap().last().unwrap()["num_requests"],
+        total
+    );
 }
 
 #[tokio::test]

@@ -1,13 +1,16 @@
 //! The load engine: which class each user gets (`dispatch`), the spawn-rate schedule
-//! (`ramp`), run control (`runner`) and the user lifecycle (`user`). It sees compiled
-//! scenarios and settings values only, never clap or TOML types.
+//! (`ramp`), run control (`runner`), the user lifecycle (`user`) and the labelled
+//! response headers (`labels`). It sees compiled scenarios and settings values only,
+//! never clap or TOML types.
 
 mod dispatch;
+mod labels;
 mod ramp;
 mod runner;
 mod shared;
 mod user;
 
+pub use labels::LabelHeaders;
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
 pub use shared::Shared;
 

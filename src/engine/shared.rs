@@ -1,5 +1,6 @@
 //! What every user of a run shares: the stats recorder, the client factory, the host
-//! override and the iteration budget (`-i`). Nothing here is locked per request.
+//! override, the labelled response headers and the iteration budget (`-i`). Nothing
+//! here is locked per request.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use locust_stats::Recorder;
 use tokio::sync::Notify;
 
+use super::labels::LabelHeaders;
 use crate::http::ClientFactory;
 
 pub struct Shared {
@@ -14,6 +16,8 @@ pub struct Shared {
     pub clients: Arc<ClientFactory>,
     /// `-H/--host`: overrides every class's own host.
     pub host: Option<String>,
+    /// Response headers whose values are counted (cache hit/miss, instance id).
+    pub labels: LabelHeaders,
     /// `-i/--iterations`: task starts allowed in this process.
     pub iterations: Option<u64>,
     pub iterations_started: AtomicU64,
@@ -33,6 +37,7 @@ impl Shared {
             recorder,
             clients,
             host,
+            labels: LabelHeaders::default(),
             iterations,
             iterations_started: AtomicU64::new(0),
             live_users: AtomicU64::new(0),

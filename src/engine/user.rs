@@ -221,6 +221,11 @@ impl UserRun {
             length,
             error.as_deref(),
         );
+        self.shared.labels.record(
+            &self.stats,
+            exchange.result.as_ref().ok().map(|r| &r.headers),
+            exchange.elapsed,
+        );
         match error {
             Some(_) => Err(Interrupted::Failed),
             None => Ok(()),

@@ -16,6 +16,7 @@ mod class;
 mod compile;
 mod error;
 mod extract;
+mod introspect;
 mod model;
 mod request;
 mod response;

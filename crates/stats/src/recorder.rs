@@ -10,6 +10,7 @@ use hashbrown::{Equivalent, HashMap};
 
 use crate::entry::StatsEntry;
 use crate::error::{max_opt, min_opt, StatsError};
+use crate::labels::LabelSet;
 
 /// Node name of exceptions recorded in this process (Locust's standalone `local`).
 pub const LOCAL_NODE: &str = "local";
@@ -71,6 +72,8 @@ pub(crate) struct ShardData {
     pub(crate) total: StatsEntry,
     errors: HashMap<(String, String, String), ErrorDelta>,
     pub(crate) exceptions: Vec<(String, String)>,
+    /// Response-header labels since the last drain (values kept, counts zeroed).
+    pub(crate) labels: LabelSet,
 }
 
 impl ShardData {
@@ -81,6 +84,7 @@ impl ShardData {
             total: StatsEntry::new("Aggregated", "", 0.0),
             errors: HashMap::new(),
             exceptions: Vec::new(),
+            labels: LabelSet::default(),
         }
     }
 
@@ -149,6 +153,7 @@ impl ShardData {
             *d = ErrorDelta::default();
         }
         self.exceptions.clear();
+        self.labels.zero();
     }
 }
 
@@ -248,6 +253,37 @@ impl RecordHandle {
     ) {
         if let Some(shard) = self.shards.get(self.shard) {
             lock(shard).record(method, name, response_time_ms, content_length, error, now);
+        }
+    }
+
+    /// Record the labelled response headers of one answered request: `(header index,
+    /// value)` pairs, each counted with the response time. One lock for all of them;
+    /// repeats of known values allocate nothing.
+    pub fn record_labels<'a>(
+        &self,
+        labels: impl IntoIterator<Item = (usize, &'a str)>,
+        response_time: Duration,
+    ) {
+        let ms = response_time.as_nanos() as f64 / 1e6;
+        self.record_labels_at(labels, ms, epoch_now());
+    }
+
+    /// As [`RecordHandle::record_labels`], with the time (ms) and end time given.
+    pub fn record_labels_at<'a>(
+        &self,
+        labels: impl IntoIterator<Item = (usize, &'a str)>,
+        response_time_ms: f64,
+        now: f64,
+    ) {
+        let mut labels = labels.into_iter().peekable();
+        if labels.peek().is_none() {
+            return;
+        }
+        if let Some(shard) = self.shards.get(self.shard) {
+            let mut shard = lock(shard);
+            for (header, value) in labels {
+                shard.labels.record(header, value, response_time_ms, now);
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 
 use crate::entry::StatsEntry;
 use crate::error::{ExceptionRecord, StatsError};
+use crate::labels::LabelSet;
 use crate::recorder::{PairRef, Recorder, LOCAL_NODE};
 
 /// Which req/s and failures/s a table shows (§2.3).
@@ -35,6 +36,8 @@ pub struct Stats {
     exception_index: HashMap<String, usize>,
     /// Keep current-percentile snapshots for every entry, not only the total.
     full_history: bool,
+    /// Response-header labels (cache, instance), by configured header index.
+    labels: LabelSet,
 }
 
 impl Stats {
@@ -52,6 +55,7 @@ impl Stats {
             exceptions: Vec::new(),
             exception_index: HashMap::new(),
             full_history,
+            labels: LabelSet::default(),
         }
     }
 
@@ -73,6 +77,7 @@ impl Stats {
             for (msg, traceback) in shard.exceptions.drain(..) {
                 self.log_exception(LOCAL_NODE, &msg, &traceback);
             }
+            self.labels.drain_from(&mut shard.labels);
         });
         if self.entries.len() > first_new + 1 {
             self.entries[first_new..].sort_by(|a, b| a.start_time.total_cmp(&b.start_time));
@@ -163,6 +168,7 @@ impl Stats {
         self.total.reset(now);
         self.errors.clear();
         self.error_index.clear();
+        self.labels.clear();
     }
 
     /// Forget the task exceptions (the web UI's reset does this).
@@ -231,6 +237,11 @@ impl Stats {
             self.errors.iter().map(|e| (e.key(), e)).collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         keyed
+    }
+
+    /// Response-header labels, by configured header index.
+    pub fn labels(&self) -> &LabelSet {
+        &self.labels
     }
 
     /// Task exceptions in first-seen order.
@@ -307,6 +318,7 @@ impl AddAssign<&Stats> for Stats {
         for e in &other.exceptions {
             self.merge_exception(e);
         }
+        self.labels.merge(&other.labels);
     }
 }
 

@@ -1,0 +1,315 @@
+//! Evaluating criteria on a finished run's figures: each criterion gets its measured
+//! value (or "no data", which fails: a criterion never passes silently), its bound and
+//! pass/fail, with the value formatted in the metric's unit for people.
+
+use locust_stats::{BalanceSummary, CacheSummary, Stats, StatsEntry};
+
+use super::parse::{Criterion, Kind, Metric};
+
+/// The figures criteria are measured on.
+pub struct Figures<'a> {
+    pub stats: &'a Stats,
+    pub cache: &'a CacheSummary,
+    pub balance: &'a BalanceSummary,
+    /// The cache and instance headers, for "no data" notes.
+    pub cache_header: &'a str,
+    pub instance_header: &'a str,
+}
+
+/// One criterion's verdict.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Verdict {
+    pub criterion: String,
+    pub metric: String,
+    pub scope: Option<String>,
+    pub op: &'static str,
+    pub bound: f64,
+    /// None when there was nothing to measure (which fails).
+    pub measured: Option<f64>,
+    pub unit: &'static str,
+    pub passed: bool,
+    /// The value and bound as people read them: `12.3 ms`, `0.8 %`, `5.9x`.
+    pub measured_text: String,
+    pub bound_text: String,
+    /// Context: sample sizes, or why nothing was measured.
+    pub detail: String,
+}
+
+/// Evaluates every criterion, in order.
+pub fn evaluate(criteria: &[Criterion], figures: &Figures<'_>) -> Vec<Verdict> {
+    criteria.iter().map(|c| evaluate_one(c, figures)).collect()
+}
+
+fn evaluate_one(criterion: &Criterion, figures: &Figures<'_>) -> Verdict {
+    let (measured, detail) = measure(criterion, figures);
+    let kind = criterion.metric.kind();
+    Verdict {
+        criterion: criterion.text.clone(),
+        metric: criterion.metric.to_string(),
+        scope: criterion.scope.clone(),
+        op: criterion.op.symbol(),
+        bound: criterion.bound,
+        measured,
+        unit: unit(kind),
+        passed: measured.is_some_and(|m| criterion.op.holds(m, criterion.bound)),
+        measured_text: measured.map_or_else(|| "no data".to_string(), |m| format_value(m, kind)),
+        bound_text: format_value(criterion.bound, kind),
+        detail,
+    }
+}
+
+fn unit(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Time => "ms",
+        Kind::Ratio => "ratio",
+        Kind::Count => "count",
+        Kind::Rate => "req/s",
+        Kind::Factor => "factor",
+    }
+}
+
+/// A value in its metric's unit, for people.
+pub fn format_value(value: f64, kind: Kind) -> String {
+    match kind {
+        Kind::Time => format!("{} ms", trim_float(value, 1)),
+        Kind::Ratio => format!("{} %", trim_float(value * 100.0, 2)),
+        Kind::Count => format!("{value}"),
+        Kind::Rate => format!("{} req/s", trim_float(value, 2)),
+        Kind::Factor if value.is_infinite() => "∞x".to_string(),
+        Kind::Factor => format!("{}x", trim_float(value, 2)),
+    }
+}
+
+fn trim_float(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String) {
+    match criterion.metric {
+        Metric::CacheHitRatio => {
+            let c = figures.cache;
+            let detail = if c.hits + c.misses == 0 {
+                format!(
+                    "no response carried {} with a hit or miss value",
+                    figures.cache_header
+                )
+            } else {
+                format!("{} hits, {} misses", c.hits, c.misses)
+            };
+            (c.hit_ratio, detail)
+        }
+        Metric::CacheSpeedup => {
+            let c = figures.cache;
+            let detail = match (c.miss_median_ms, c.hit_median_ms) {
+                (Some(m), Some(h)) => format!(
+                    "median miss {} / median hit {} ({} hits, {} misses)",
+                    format_value(m, Kind::Time),
+                    format_value(h, Kind::Time),
+                    c.hits,
+                    c.misses
+                ),
+                _ => format!(
+                    "needs both hits and misses in {} (saw {} hits, {} misses)",
+                    figures.cache_header, c.hits, c.misses
+                ),
+            };
+            (c.speedup, detail)
+        }
+        Metric::BalanceMaxDeviation => {
+            let b = figures.balance;
+            let detail = if b.total == 0 {
+                format!("no response carried {}", figures.instance_header)
+            } else {
+                let shares: Vec<String> = b
+                    .instances
+                    .iter()
+                    .map(|i| format!("{} {}", i.id, format_value(i.share, Kind::Ratio)))
+                    .collect();
+                format!(
+                    "{} responses over {} instances: {}",
+                    b.total,
+                    b.instances_expected,
+                    shares.join(", ")
+                )
+            };
+            (b.max_deviation, detail)
+        }
+        _ => measure_requests(criterion, figures.stats),
+    }
+}
+
+fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, String) {
+    let merged;
+    let entry: &StatsEntry = match &criterion.scope {
+        None => stats.total(),
+        Some(name) => {
+            let mut sum = StatsEntry::new(name, "", stats.start_time());
+            for e in stats.entries().iter().filter(|e| &e.name == name) {
+                sum += e;
+            }
+            merged = sum;
+            &merged
+        }
+    };
+    let scope = criterion.scope.as_deref().map_or_else(
+        || "all requests".to_string(),
+        |n| format!("requests named \"{n}\""),
+    );
+    if entry.num_requests == 0 {
+        let detail = format!("{scope}: none was made");
+        // Counts of nothing are still counts: `failures == 0` holds on an idle name.
+        return match criterion.metric {
+            Metric::Failures | Metric::Requests => (Some(0.0), detail),
+            _ => (None, detail),
+        };
+    }
+    let timed = entry.num_timed() > 0;
+    let time = |v: f64| timed.then_some(v);
+    let value = match criterion.metric {
+        Metric::Avg => time(entry.avg_response_time()),
+        Metric::Median => time(entry.median().as_f64()),
+        Metric::Min => entry.min_response_time,
+        Metric::Max => time(entry.max_response_time),
+        Metric::Percentile(p) => time(entry.locust_percentile(p / 100.0) as f64),
+        Metric::ErrorRate => Some(entry.fail_ratio()),
+        Metric::Failures => Some(entry.num_failures as f64),
+        Metric::Requests => Some(entry.num_requests as f64),
+        Metric::Rps => Some(stats.total_rps(entry)),
+        Metric::CacheHitRatio | Metric::CacheSpeedup | Metric::BalanceMaxDeviation => None,
+    };
+    let detail = format!(
+        "{scope}: {} requests, {} failures",
+        entry.num_requests, entry.num_failures
+    );
+    (value, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::parse;
+    use super::*;
+    use locust_stats::analysis::{balance, CacheRole};
+    use locust_stats::Recorder;
+
+    /// A fixed result: 100 requests to /users/[id] (10 failed), 50 to /health; cache
+    /// hits at 2 ms and misses at 10 ms; instances a/b/c at 50/30/20 responses.
+    fn fixed() -> Stats {
+        let recorder = Recorder::new(1);
+        let h = recorder.handle(0);
+        for i in 0..100 {
+            let err = (i % 10 == 0).then_some("HTTPError('500')");
+            h.record_at(
+                "GET",
+                "/users/[id]",
+                Some(f64::from(i)),
+                10,
+                err,
+                1000.0 + f64::from(i) * 0.1,
+            );
+            let (cache, ms) = if i % 4 == 0 {
+                ("MISS", 10.0)
+            } else {
+                ("HIT", 2.0)
+            };
+            let instance = match i {
+                0..50 => "a",
+                50..80 => "b",
+                _ => "c",
+            };
+            h.record_labels_at([(0, cache), (1, instance)], ms, 1000.0);
+        }
+        for _ in 0..50 {
+            h.record_at("GET", "/health", Some(1.0), 2, None, 1010.0);
+        }
+        let mut stats = Stats::new(1000.0, false);
+        stats.absorb(&recorder);
+        stats
+    }
+
+    fn verdicts(texts: &[&str]) -> Vec<Verdict> {
+        let stats = fixed();
+        let role = CacheRole {
+            header: 0,
+            hit: vec!["HIT".into()],
+            miss: vec!["MISS".into()],
+        };
+        let cache = role.summarize(stats.labels().header(0));
+        let balance = balance(stats.labels().header(1), None);
+        let criteria: Vec<Criterion> = texts.iter().map(|t| parse(t).unwrap()).collect();
+        evaluate(
+            &criteria,
+            &Figures {
+                stats: &stats,
+                cache: &cache,
+                balance: &balance,
+                cache_header: "X-Cache",
+                instance_header: "X-Instance-ID",
+            },
+        )
+    }
+
+    fn golden(text: &str) -> (bool, String) {
+        let v = verdicts(&[text]).remove(0);
+        (v.passed, v.measured_text)
+    }
+
+    #[test]
+    fn golden_evaluation_on_a_fixed_result() {
+        assert_eq!(golden("avg < 50"), (true, "33.3 ms".into()));
+        assert_eq!(
+            golden("avg for \"/users/[id]\" < 50"),
+            (true, "49.5 ms".into())
+        );
+        assert_eq!(
+            golden("avg for \"/users/[id]\" < 40"),
+            (false, "49.5 ms".into())
+        );
+        assert_eq!(
+            golden("p95 for \"/users/[id]\" < 100"),
+            (true, "95 ms".into())
+        );
+        assert_eq!(
+            golden("p(99.9) for \"/users/[id]\" <= 99"),
+            (true, "99 ms".into())
+        );
+        assert_eq!(golden("median < 30"), (true, "25 ms".into()));
+        assert_eq!(golden("max < 99"), (false, "99 ms".into()));
+        assert_eq!(golden("min < 1"), (true, "0 ms".into()));
+        assert_eq!(golden("error_rate < 5%"), (false, "6.67 %".into()));
+        assert_eq!(
+            golden("error_rate for \"/health\" == 0"),
+            (true, "0 %".into())
+        );
+        assert_eq!(golden("failures == 10"), (true, "10".into()));
+        assert_eq!(golden("requests >= 150"), (true, "150".into()));
+        assert_eq!(golden("rps > 10"), (true, "15 req/s".into()));
+        assert_eq!(golden("cache.hit_ratio > 0.5"), (true, "75 %".into()));
+        assert_eq!(golden("cache.speedup > 4"), (true, "5x".into()));
+        assert_eq!(golden("cache_hit_faster_than_miss"), (true, "5x".into()));
+        assert_eq!(
+            golden("balance.max_deviation < 10%"),
+            (false, "50 %".into())
+        );
+        assert_eq!(golden("balance.max_deviation < 60%"), (true, "50 %".into()));
+    }
+
+    #[test]
+    fn nothing_to_measure_fails_with_a_reason() {
+        let v = verdicts(&["avg for \"/never\" < 5"]).remove(0);
+        assert!(!v.passed);
+        assert_eq!(v.measured_text, "no data");
+        assert!(
+            v.detail
+                .contains("requests named \"/never\": none was made"),
+            "{}",
+            v.detail
+        );
+        let v = verdicts(&["failures for \"/never\" == 0"]).remove(0);
+        assert!(v.passed);
+    }
+}
