@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (once) a Python virtual environment .venv-locust/ at the repository root
 # with the real Locust the interoperability tests compare against
-# (tests/locust_interop.rs), and prints the path of its `locust` executable on
+# (tests/locust_interop_*.rs), and prints the path of its `locust` executable on
 # stdout. Everything else goes to stderr. Running it again is cheap: an existing
 # environment with the right Locust version is reused as it is.
 #

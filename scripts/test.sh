@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of locust-rs on a fresh machine: installs what the tests need
 # (nginx from Debian for the load-balancer test, chromium for the HTML report test,
-# the real Locust 2.47.0 in .venv-locust/ for tests/locust_interop.rs), checks
+# the real Locust 2.47.0 in .venv-locust/ for tests/locust_interop_*.rs), checks
 # formatting and lints, then runs the whole suite. Root is needed only to install
 # missing packages.
 set -euo pipefail

@@ -77,23 +77,11 @@ async fn every_user_sends_back_its_own_cookie() {
 
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.toml", SCENARIO);
-    let output = run_in(
+    let output = run_headless(
         dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "s.toml",
-            "-H",
-            &format!("http://{addr}"),
-            "-u",
-            "5",
-            "-r",
-            "5",
-            "-t",
-            "2s",
-            "--csv",
-            "c",
-        ],
+        "s.toml",
+        &format!("http://{addr}"),
+        &["-u", "5", "-r", "5", "-t", "2s", "--csv", "c"],
     )
     .await;
     let stderr = text(&output.stderr);

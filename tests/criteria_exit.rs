@@ -13,40 +13,9 @@ use serde_json::Value;
 
 /// Reads one id again and again (cache hits), creates and reads fresh ones (misses),
 /// and asks the load balancer for /health (spread over app1-3).
-const MIXED: &str = r#"
-[users.C]
-wait_time = "constant(0.02)"
-
-[[users.C.on_start]]
-method = "POST"
-path = "/users"
-json = { name = "c", email = "c@example.com" }
-success_status = [201]
-extract = [{ var = "id", json = "/id" }]
-
-[[users.C.tasks]]
-name = "read"
-weight = 3
-request = { path = "/users/{{ id }}", name = "/users/[id]" }
-
-[[users.C.tasks]]
-name = "fresh"
-[[users.C.tasks.requests]]
-method = "POST"
-path = "/users"
-name = "/users"
-json = { name = "f", email = "f@example.com" }
-success_status = [201]
-extract = [{ var = "temp", json = "/id" }]
-[[users.C.tasks.requests]]
-path = "/users/{{ temp }}"
-name = "/users/[id]"
-
-[[users.C.tasks]]
-name = "health"
-weight = 2
-request = { path = "/health" }
-"#;
+fn mixed() -> String {
+    cache_mix_scenario("C", 2)
+}
 
 /// Nearly every answer comes from app1: an uneven spread.
 const PINNED: &str = r#"
@@ -88,11 +57,6 @@ async fn run(config: DemoConfig, scenario: &str, criteria: &[&str]) -> Run {
     let server = demo_with(config).await;
     let url = server.base_url();
     let mut args = vec![
-        "--headless",
-        "-f",
-        "s.toml",
-        "-H",
-        &url,
         "-u",
         "4",
         "-r",
@@ -106,7 +70,7 @@ async fn run(config: DemoConfig, scenario: &str, criteria: &[&str]) -> Run {
     for c in criteria {
         args.extend(["--criterion", c]);
     }
-    let output = run_in(dir.path(), &args).await;
+    let output = run_headless(dir.path(), "s.toml", &url, &args).await;
     let stderr = text(&output.stderr);
     let json = std::fs::read_to_string(dir.path().join("out/result.json"))
         .unwrap_or_else(|e| panic!("no JSON result ({e}): {stderr}"));
@@ -144,7 +108,7 @@ async fn every_kind_of_criterion_passes_on_a_healthy_target() {
         "cache_hit_faster_than_miss",
         "balance.max_deviation < 25%",
     ];
-    let run = run(fast(), MIXED, &criteria).await;
+    let run = run(fast(), &mixed(), &criteria).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.result["schema"], "locust-rs/result/v1");
     assert_eq!(run.result["verdict"]["status"], "pass");
@@ -186,7 +150,7 @@ async fn slow_answers_fail_the_latency_and_throughput_criteria_with_exit_3() {
         "rps > 1000",
         "error_rate == 0",
     ];
-    let run = run(slow, MIXED, &criteria).await;
+    let run = run(slow, &mixed(), &criteria).await;
     assert_eq!(run.code, Some(3), "{}", run.stderr);
     assert_eq!(run.result["verdict"]["status"], "fail");
     for c in &criteria[..6] {
@@ -209,7 +173,7 @@ async fn failing_requests_fail_the_error_criteria_with_exit_3_not_1() {
         ..DemoConfig::instant()
     };
     let criteria = ["error_rate < 1%", "failures == 0", "error_rate < 90%"];
-    let run = run(flaky, MIXED, &criteria).await;
+    let run = run(flaky, &mixed(), &criteria).await;
     assert_eq!(run.code, Some(3), "{}", run.stderr);
     assert!(!run.passed("error_rate < 1%"));
     assert!(!run.passed("failures == 0"));
@@ -224,7 +188,7 @@ async fn failing_requests_fail_the_error_criteria_with_exit_3_not_1() {
 }
 
 async fn run_lenient(config: DemoConfig) -> Run {
-    run(config, MIXED, &["error_rate < 90%"]).await
+    run(config, &mixed(), &["error_rate < 90%"]).await
 }
 
 #[tokio::test]
@@ -239,7 +203,7 @@ async fn a_cache_that_does_not_help_and_an_uneven_spread_fail() {
         "cache.hit_ratio > 0.99",
         "balance.max_deviation < 10%",
     ];
-    let mixed = run(no_penalty.clone(), MIXED, &criteria).await;
+    let mixed = run(no_penalty.clone(), &mixed(), &criteria).await;
     assert_eq!(mixed.code, Some(3), "{}", mixed.stderr);
     assert!(
         !mixed.passed("cache.speedup > 3"),
@@ -273,7 +237,7 @@ async fn a_cache_that_does_not_help_and_an_uneven_spread_fail() {
 #[tokio::test]
 async fn bad_criteria_in_locust_toml_are_config_errors_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", MIXED);
+    write(dir.path(), "s.toml", &mixed());
     write(
         dir.path(),
         "locust.toml",

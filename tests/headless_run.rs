@@ -4,8 +4,10 @@
 
 mod common;
 
+use std::process::Output;
+
 use common::*;
-use locust_demo_target::DemoConfig;
+use locust_demo_target::{DemoConfig, DemoServer};
 
 const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\r\n";
 const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size\r\n";
@@ -41,30 +43,26 @@ fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-#[tokio::test]
-async fn request_counts_match_what_the_target_served() {
+/// A temp folder holding `crud.toml` ([`CRUD`]).
+fn crud_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "crud.toml", CRUD);
+    dir
+}
+
+/// `crud.toml` run headless with `args` against a fresh demo target: (its folder, the
+/// target, the output).
+async fn crud_run(args: &[&str]) -> (tempfile::TempDir, DemoServer, Output) {
+    let dir = crud_dir();
     let server = demo().await;
-    let output = run_in(
-        dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "crud.toml",
-            "-H",
-            &server.base_url(),
-            "-u",
-            "5",
-            "-r",
-            "5",
-            "-t",
-            "3s",
-            "--csv",
-            "out/run",
-        ],
-    )
-    .await;
+    let output = run_headless(dir.path(), "crud.toml", &server.base_url(), args).await;
+    (dir, server, output)
+}
+
+#[tokio::test]
+async fn request_counts_match_what_the_target_served() {
+    let (dir, server, output) =
+        crud_run(&["-u", "5", "-r", "5", "-t", "3s", "--csv", "out/run"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 
@@ -121,28 +119,21 @@ async fn request_counts_match_what_the_target_served() {
 
 #[tokio::test]
 async fn server_errors_are_failures_with_locust_error_strings() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crud.toml", CRUD);
+    let dir = crud_dir();
     let server = demo_with(DemoConfig {
         error_rate: 1.0,
         ..DemoConfig::instant()
     })
     .await;
     let url = server.base_url();
-    let base = [
-        "--headless",
-        "-f",
+    let base = ["-u", "2", "-r", "2", "-t", "2s"];
+    let output = run_headless(
+        dir.path(),
         "crud.toml",
-        "-H",
-        url.as_str(),
-        "-u",
-        "2",
-        "-r",
-        "2",
-        "-t",
-        "2s",
-    ];
-    let output = run_in(dir.path(), &[&base[..], &["--csv", "fail"]].concat()).await;
+        &url,
+        &[&base[..], &["--csv", "fail"]].concat(),
+    )
+    .await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let failures = read(&dir.path().join("fail_failures.csv"));
@@ -154,8 +145,10 @@ async fn server_errors_are_failures_with_locust_error_strings() {
     );
     assert!(stderr.contains("Error report"), "{stderr}");
 
-    let custom = run_in(
+    let custom = run_headless(
         dir.path(),
+        "crud.toml",
+        &url,
         &[&base[..], &["--exit-code-on-error", "7"]].concat(),
     )
     .await;
@@ -175,23 +168,11 @@ async fn a_target_that_goes_away_mid_run_is_a_failure_not_a_crash() {
     let run = tokio::spawn({
         let dir = dir.path().to_path_buf();
         async move {
-            run_in(
+            run_headless(
                 &dir,
-                &[
-                    "--headless",
-                    "-f",
-                    "h.toml",
-                    "-H",
-                    &host,
-                    "-u",
-                    "2",
-                    "-r",
-                    "2",
-                    "-t",
-                    "4s",
-                    "--csv",
-                    "down",
-                ],
+                "h.toml",
+                &host,
+                &["-u", "2", "-r", "2", "-t", "4s", "--csv", "down"],
             )
             .await
         }
@@ -229,21 +210,11 @@ async fn an_unreachable_target_at_start_exits_4_without_running() {
         .unwrap()
         .port();
     let host = format!("http://127.0.0.1:{port}");
-    let output = run_in(
+    let output = run_headless(
         dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "h.toml",
-            "-H",
-            &host,
-            "-t",
-            "5s",
-            "--csv",
-            "down",
-            "--html",
-            "r.html",
-        ],
+        "h.toml",
+        &host,
+        &["-t", "5s", "--csv", "down", "--html", "r.html"],
     )
     .await;
     let stderr = text(&output.stderr);
@@ -266,25 +237,7 @@ async fn an_unreachable_target_at_start_exits_4_without_running() {
 
 #[tokio::test]
 async fn json_output_and_list_and_task_ratio() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crud.toml", CRUD);
-    let server = demo().await;
-    let output = run_in(
-        dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "crud.toml",
-            "-H",
-            &server.base_url(),
-            "-u",
-            "1",
-            "-t",
-            "1s",
-            "--json",
-        ],
-    )
-    .await;
+    let (dir, server, output) = crud_run(&["-u", "1", "-t", "1s", "--json"]).await;
     let stdout = text(&output.stdout);
     let entries: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
     let served: u64 = entries
@@ -305,28 +258,7 @@ async fn json_output_and_list_and_task_ratio() {
 
 #[tokio::test]
 async fn iterations_stop_the_run() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crud.toml", CRUD);
-    let server = demo().await;
-    let output = run_in(
-        dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "crud.toml",
-            "-H",
-            &server.base_url(),
-            "-u",
-            "2",
-            "-r",
-            "2",
-            "-i",
-            "20",
-            "-t",
-            "60s",
-        ],
-    )
-    .await;
+    let (_dir, server, output) = crud_run(&["-u", "2", "-r", "2", "-i", "20", "-t", "60s"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("Iteration limit reached (20)"), "{stderr}");
@@ -337,23 +269,18 @@ async fn iterations_stop_the_run() {
 
 #[tokio::test]
 async fn environment_variables_and_logfile_work_like_locust() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crud.toml", CRUD);
+    let dir = crud_dir();
     let server = demo().await;
     let url = server.base_url();
-    let output = run_with_env(
-        dir.path(),
-        &["--logfile", "logs/run.log"],
-        &[
-            ("LOCUST_LOCUSTFILE", "crud.toml"),
-            ("LOCUST_HOST", url.as_str()),
-            ("LOCUST_USERS", "3"),
-            ("LOCUST_SPAWN_RATE", "3"),
-            ("LOCUST_RUN_TIME", "1s"),
-            ("LOCUST_HEADLESS", "true"),
-        ],
-    )
-    .await;
+    let env = [
+        ("LOCUST_LOCUSTFILE", "crud.toml"),
+        ("LOCUST_HOST", url.as_str()),
+        ("LOCUST_USERS", "3"),
+        ("LOCUST_SPAWN_RATE", "3"),
+        ("LOCUST_RUN_TIME", "1s"),
+        ("LOCUST_HEADLESS", "true"),
+    ];
+    let output = run_with_env(dir.path(), &["--logfile", "logs/run.log"], &env).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     // Log lines go to the file; the stats tables stay on stderr, as in Locust.
@@ -365,19 +292,7 @@ async fn environment_variables_and_logfile_work_like_locust() {
     assert!(!stderr.contains("All users spawned"), "{stderr}");
     assert!(stderr.contains(TABLE_HEADER), "{stderr}");
     // The command line beats the environment.
-    let cli_wins = run_with_env(
-        dir.path(),
-        &["-u", "2", "--only-summary"],
-        &[
-            ("LOCUST_LOCUSTFILE", "crud.toml"),
-            ("LOCUST_HOST", url.as_str()),
-            ("LOCUST_USERS", "3"),
-            ("LOCUST_SPAWN_RATE", "3"),
-            ("LOCUST_RUN_TIME", "1s"),
-            ("LOCUST_HEADLESS", "true"),
-        ],
-    )
-    .await;
+    let cli_wins = run_with_env(dir.path(), &["-u", "2", "--only-summary"], &env).await;
     let stderr = text(&cli_wins.stderr);
     assert!(stderr.contains("(2 total users)"), "{stderr}");
     assert_eq!(
@@ -389,29 +304,18 @@ async fn environment_variables_and_logfile_work_like_locust() {
 
 #[tokio::test]
 async fn full_history_writes_a_row_per_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "crud.toml", CRUD);
-    let server = demo().await;
-    let output = run_in(
-        dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "crud.toml",
-            "-H",
-            &server.base_url(),
-            "-u",
-            "2",
-            "-r",
-            "2",
-            "-t",
-            "3s",
-            "--csv",
-            "h",
-            "--csv-full-history",
-            "--only-summary",
-        ],
-    )
+    let (dir, _server, output) = crud_run(&[
+        "-u",
+        "2",
+        "-r",
+        "2",
+        "-t",
+        "3s",
+        "--csv",
+        "h",
+        "--csv-full-history",
+        "--only-summary",
+    ])
     .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let rows = csv_rows(&dir.path().join("h_stats_history.csv"));

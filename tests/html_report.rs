@@ -38,37 +38,11 @@ const CHARTS: [&str; 9] = [
     "instance_over_time",
 ];
 
-const MIXED: &str = r#"
-[users.Reader]
-wait_time = "constant(0.02)"
-[[users.Reader.on_start]]
-method = "POST"
-path = "/users"
-json = { name = "r", email = "r@example.com" }
-success_status = [201]
-extract = [{ var = "id", json = "/id" }]
-[[users.Reader.tasks]]
-name = "read"
-weight = 3
-request = { path = "/users/{{ id }}", name = "/users/[id]" }
-[[users.Reader.tasks]]
-name = "fresh"
-[[users.Reader.tasks.requests]]
-method = "POST"
-path = "/users"
-json = { name = "f", email = "f@example.com" }
-success_status = [201]
-extract = [{ var = "temp", json = "/id" }]
-[[users.Reader.tasks.requests]]
-path = "/users/{{ temp }}"
-name = "/users/[id]"
-[[users.Reader.tasks]]
-name = "health"
-request = { path = "/health" }
-[[users.Reader.tasks]]
-name = "missing"
-request = { path = "/nothing-here" }
-"#;
+/// The cache and load-balancer mix, plus a route that is always a 404.
+fn mixed() -> String {
+    cache_mix_scenario("Reader", 1)
+        + "[[users.Reader.tasks]]\nname = \"missing\"\nrequest = { path = \"/nothing-here\" }\n"
+}
 
 const EVIL_SCENARIO: &str = r#"
 [users.Evil]
@@ -177,7 +151,7 @@ fn render(file: &Path, shot: &str) -> String {
 #[tokio::test]
 async fn the_report_renders_offline_with_every_section_and_chart() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", MIXED);
+    write(dir.path(), "s.toml", &mixed());
     let server = demo_with(DemoConfig {
         service_time: Duration::from_millis(1),
         miss_penalty: Duration::from_millis(10),
@@ -185,14 +159,11 @@ async fn the_report_renders_offline_with_every_section_and_chart() {
     })
     .await;
     let url = server.base_url();
-    let output = run_in(
+    let output = run_headless(
         dir.path(),
+        "s.toml",
+        &url,
         &[
-            "--headless",
-            "-f",
-            "s.toml",
-            "-H",
-            &url,
             "-u",
             "4",
             "-r",
@@ -301,14 +272,11 @@ async fn a_hostile_target_stays_text_and_secrets_never_appear() {
     let (url, server) = hostile_target().await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "evil.toml", EVIL_SCENARIO);
-    let output = run_in(
+    let output = run_headless(
         dir.path(),
+        "evil.toml",
+        &url,
         &[
-            "--headless",
-            "-f",
-            "evil.toml",
-            "-H",
-            &url,
             "-u",
             "2",
             "-r",

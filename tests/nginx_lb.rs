@@ -152,23 +152,11 @@ async fn nginx_spreads_the_load_over_three_instances() {
     );
 
     write(dir.path(), "lb.toml", LB);
-    let output = run_in(
+    let output = run_headless(
         dir.path(),
-        &[
-            "--headless",
-            "-f",
-            "lb.toml",
-            "-H",
-            &gateway,
-            "-u",
-            "4",
-            "-r",
-            "4",
-            "-t",
-            "3s",
-            "--csv",
-            "lb",
-        ],
+        "lb.toml",
+        &gateway,
+        &["-u", "4", "-r", "4", "-t", "3s", "--csv", "lb"],
     )
     .await;
     let stderr = text(&output.stderr);

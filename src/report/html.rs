@@ -91,7 +91,7 @@ fn charts(doc: &ResultDoc, start: f64) -> Vec<(&'static str, String)> {
     let points = &doc.history.points;
     let line = |name: &str,
                 color: &'static str,
-                f: &dyn Fn(&super::model::HistoryRow) -> Option<f64>| Series {
+                f: &dyn Fn(&locust_stats::HistoryPoint) -> Option<f64>| Series {
         name: name.to_string(),
         color,
         points: points.iter().map(|p| (p.time - start, f(p))).collect(),
@@ -140,10 +140,10 @@ fn charts(doc: &ResultDoc, start: f64) -> Vec<(&'static str, String)> {
     ];
     let cache = &doc.cache;
     let mut latency = Vec::new();
-    if let Some(v) = cache.hit_median_ms {
+    if let Some(v) = cache.summary.hit_median_ms {
         latency.push((format!("hit ({})", cache.hit_values.join("/")), v));
     }
-    if let Some(v) = cache.miss_median_ms {
+    if let Some(v) = cache.summary.miss_median_ms {
         latency.push((format!("miss ({})", cache.miss_values.join("/")), v));
     }
     out.push((
@@ -204,11 +204,7 @@ fn charts(doc: &ResultDoc, start: f64) -> Vec<(&'static str, String)> {
         .instances
         .iter()
         .enumerate()
-        .map(|(i, inst)| {
-            line(&inst.id, PALETTE[i % PALETTE.len()], &|p| {
-                p.shares.get(&inst.id).copied()
-            })
-        })
+        .map(|(i, inst)| line(&inst.id, PALETTE[i % PALETTE.len()], &|p| p.share(&inst.id)))
         .collect();
     out.push((
         "instance_over_time",

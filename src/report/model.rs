@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use locust_stats::{BalanceSummary, CacheSummary, History, Rates, Stats, StatsEntry};
+use locust_stats::{
+    BalanceSummary, CacheSummary, History, HistoryPoint, InstanceShare, Rates, Stats, StatsEntry,
+};
 use serde::Serialize;
 
 use crate::criteria::Verdict;
@@ -133,19 +135,15 @@ pub struct ExceptionRow {
     pub nodes: String,
 }
 
+/// The cache header and values of the run, then the figures `locust_stats` computed.
 #[derive(Debug, Serialize)]
 pub struct CacheDoc {
     pub header: String,
     pub hit_values: Vec<String>,
     pub miss_values: Vec<String>,
-    pub hits: u64,
-    pub misses: u64,
-    pub hit_ratio: Option<f64>,
-    pub hit_avg_ms: Option<f64>,
-    pub miss_avg_ms: Option<f64>,
-    pub hit_median_ms: Option<f64>,
-    pub miss_median_ms: Option<f64>,
-    pub speedup: Option<f64>,
+    /// `speedup` is left out (null) when it is not finite.
+    #[serde(flatten)]
+    pub summary: CacheSummary,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,37 +152,15 @@ pub struct BalanceDoc {
     pub total: u64,
     pub instances_expected: usize,
     pub max_deviation: Option<f64>,
-    pub instances: Vec<InstanceRow>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct InstanceRow {
-    pub id: String,
-    pub count: u64,
-    pub share: f64,
-    pub deviation: f64,
+    pub instances: Vec<InstanceShare>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct HistoryDoc {
     /// Seconds each point covers (1 until the history had to halve its resolution).
     pub resolution_s: u32,
-    pub points: Vec<HistoryRow>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HistoryRow {
-    pub time: f64,
-    pub user_count: f64,
-    pub current_rps: f64,
-    pub current_fail_per_sec: f64,
-    pub p50: Option<f64>,
-    pub p95: Option<f64>,
-    pub total_avg: f64,
-    pub cache_hit_ratio: Option<f64>,
-    pub cache_hit_ms: Option<f64>,
-    pub cache_miss_ms: Option<f64>,
-    pub shares: BTreeMap<String, f64>,
+    /// As `locust_stats` keeps them (see [`HistoryPoint`] for the serialized form).
+    pub points: Vec<HistoryPoint>,
 }
 
 /// UTC `YYYY-MM-DDTHH:MM:SSZ` of an epoch time.
@@ -321,51 +297,22 @@ pub fn build(
             header: facts.cache_header.clone(),
             hit_values: facts.cache_hit.clone(),
             miss_values: facts.cache_miss.clone(),
-            hits: cache.hits,
-            misses: cache.misses,
-            hit_ratio: cache.hit_ratio,
-            hit_avg_ms: cache.hit_avg_ms,
-            miss_avg_ms: cache.miss_avg_ms,
-            hit_median_ms: cache.hit_median_ms,
-            miss_median_ms: cache.miss_median_ms,
-            speedup: cache.speedup.filter(|s| s.is_finite()),
+            summary: CacheSummary {
+                speedup: cache.speedup.filter(|s| s.is_finite()),
+                ..cache.clone()
+            },
         },
         balance: BalanceDoc {
             header: facts.instance_header.clone(),
             total: balance.total,
             instances_expected: balance.instances_expected,
             max_deviation: balance.max_deviation,
-            instances: balance
-                .instances
-                .iter()
-                .map(|i| InstanceRow {
-                    id: i.id.clone(),
-                    count: i.count,
-                    share: i.share,
-                    deviation: i.deviation,
-                })
-                .collect(),
+            instances: balance.instances.clone(),
         },
         tasks,
         history: HistoryDoc {
             resolution_s: history.resolution(),
-            points: history
-                .points()
-                .into_iter()
-                .map(|p| HistoryRow {
-                    time: p.time,
-                    user_count: p.user_count,
-                    current_rps: p.current_rps,
-                    current_fail_per_sec: p.current_fail_per_sec,
-                    p50: p.p50,
-                    p95: p.p95,
-                    total_avg: p.total_avg,
-                    cache_hit_ratio: p.cache_hit_ratio,
-                    cache_hit_ms: p.cache_hit_ms,
-                    cache_miss_ms: p.cache_miss_ms,
-                    shares: p.shares.into_iter().collect(),
-                })
-                .collect(),
+            points: history.points(),
         },
     }
 }

@@ -1,6 +1,9 @@
 //! Shared helpers for the end-to-end tests: the real binary, a demo target on
-//! 127.0.0.1, and scenario files written into a temporary folder.
+//! 127.0.0.1, and scenario files written into a temporary folder. `locust` holds the
+//! side-by-side machinery of the real-Locust interoperability tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod locust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,6 +34,12 @@ pub async fn demo_with(config: DemoConfig) -> DemoServer {
 /// Runs the binary in `cwd` (an empty temp dir unless given) and waits for it.
 pub async fn run_in(cwd: &Path, args: &[&str]) -> Output {
     run_with_env(cwd, args, &[]).await
+}
+
+/// `--headless -f <locustfile> -H <host>` followed by `args`, run in `cwd`.
+pub async fn run_headless(cwd: &Path, locustfile: &str, host: &str, args: &[&str]) -> Output {
+    let base = ["--headless", "-f", locustfile, "-H", host];
+    run_in(cwd, &[&base[..], args].concat()).await
 }
 
 /// As `run_in`, with only the given `LOCUST_*` variables set.
@@ -89,4 +98,48 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .records()
         .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect()
+}
+
+/// The scenario for cache and load-balancer figures: user class `class` creates one id
+/// on start and reads it again and again (weight 3: cache hits), creates and reads
+/// fresh ones (misses), and asks the load balancer for /health (weight
+/// `health_weight`: spread over app1-3).
+pub fn cache_mix_scenario(class: &str, health_weight: u32) -> String {
+    let who = class.to_lowercase();
+    format!(
+        r#"
+[users.{class}]
+wait_time = "constant(0.02)"
+
+[[users.{class}.on_start]]
+method = "POST"
+path = "/users"
+json = {{ name = "{who}", email = "{who}@example.com" }}
+success_status = [201]
+extract = [{{ var = "id", json = "/id" }}]
+
+[[users.{class}.tasks]]
+name = "read"
+weight = 3
+request = {{ path = "/users/{{{{ id }}}}", name = "/users/[id]" }}
+
+[[users.{class}.tasks]]
+name = "fresh"
+[[users.{class}.tasks.requests]]
+method = "POST"
+path = "/users"
+name = "/users"
+json = {{ name = "f", email = "f@example.com" }}
+success_status = [201]
+extract = [{{ var = "temp", json = "/id" }}]
+[[users.{class}.tasks.requests]]
+path = "/users/{{{{ temp }}}}"
+name = "/users/[id]"
+
+[[users.{class}.tasks]]
+name = "health"
+weight = {health_weight}
+request = {{ path = "/health" }}
+"#
+    )
 }

@@ -74,10 +74,7 @@ impl Check {
             check_pointer(p)?;
             Subject::Json(p.clone())
         } else if let Some(h) = &def.header {
-            Subject::Header(
-                HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| format!("invalid header name {h:?}"))?,
-            )
+            Subject::Header(header_name(h)?)
         } else {
             Subject::BodyContains(def.body_contains.clone().unwrap_or_default())
         };
@@ -160,6 +157,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// A `header = "..."` subject as a header name.
+pub(crate) fn header_name(h: &str) -> Result<HeaderName, String> {
+    HeaderName::from_bytes(h.as_bytes()).map_err(|_| format!("invalid header name {h:?}"))
+}
+
 /// A JSON pointer is empty (the whole document) or starts with `/`.
 pub(crate) fn check_pointer(p: &str) -> Result<(), String> {
     if p.is_empty() || p.starts_with('/') {
@@ -174,28 +176,15 @@ pub(crate) fn check_pointer(p: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::ResponseView;
+    use crate::response::with_parsed;
 
     fn def(toml_src: &str) -> CheckDef {
         toml::from_str(toml_src).unwrap()
     }
 
     fn run(check: &str, body: &str, headers: &[(&str, &str)]) -> Option<String> {
-        let mut map = http::HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        let resp = ResponseView {
-            status: 200,
-            headers: &map,
-            body: body.as_bytes(),
-        };
-        Check::compile(&def(check))
-            .unwrap()
-            .failure(&Parsed::new(&resp))
+        let check = Check::compile(&def(check)).unwrap();
+        with_parsed(200, headers, body, |resp| check.failure(resp))
     }
 
     #[test]

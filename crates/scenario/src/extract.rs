@@ -6,7 +6,7 @@ use http::HeaderName;
 use minijinja::Value;
 use regex::Regex;
 
-use crate::check::check_pointer;
+use crate::check::{check_pointer, header_name};
 use crate::model::ExtractDef;
 use crate::response::{catch_response_error, Parsed};
 use crate::vars::{UserVars, DEFAULT_LIST_MAX};
@@ -60,10 +60,7 @@ impl Extract {
             check_pointer(p)?;
             Source::Json(p.clone())
         } else if let Some(h) = &def.header {
-            Source::Header(
-                HeaderName::from_bytes(h.as_bytes())
-                    .map_err(|_| format!("invalid header name {h:?}"))?,
-            )
+            Source::Header(header_name(h)?)
         } else {
             let src = def.regex.clone().unwrap_or_default();
             let re = Regex::new(&src).map_err(|e| format!("invalid regex: {e}"))?;
@@ -134,7 +131,7 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::ResponseView;
+    use crate::response::with_parsed;
 
     fn ex(src: &str) -> Extract {
         Extract::compile(&toml::from_str(src).unwrap()).unwrap()
@@ -146,19 +143,7 @@ mod tests {
         headers: &[(&str, &str)],
         vars: &mut UserVars,
     ) -> Result<(), String> {
-        let mut map = http::HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                v.parse().unwrap(),
-            );
-        }
-        let resp = ResponseView {
-            status: 201,
-            headers: &map,
-            body: body.as_bytes(),
-        };
-        e.apply(&Parsed::new(&resp), vars)
+        with_parsed(201, headers, body, |resp| e.apply(resp, vars))
     }
 
     #[test]

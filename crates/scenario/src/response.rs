@@ -92,6 +92,30 @@ impl<'r, 'a> Parsed<'r, 'a> {
     }
 }
 
+/// Test support: `f` applied to a response with `status`, `headers` (name, value) and
+/// `body`.
+#[cfg(test)]
+pub(crate) fn with_parsed<R>(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+    f: impl FnOnce(&Parsed<'_, '_>) -> R,
+) -> R {
+    let mut map = http::HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    let resp = ResponseView {
+        status,
+        headers: &map,
+        body: body.as_bytes(),
+    };
+    f(&Parsed::new(&resp))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

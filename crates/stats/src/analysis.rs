@@ -3,6 +3,8 @@
 //! and each instance's share of responses with its deviation from an even share
 //! (`BalanceSummary`). Pure functions of a `HeaderLabels`; nothing is recorded here.
 
+use serde::Serialize;
+
 use crate::labels::{HeaderLabels, LabelValue};
 
 /// How the cache header is read: its index among the labelled headers and the values
@@ -94,8 +96,9 @@ fn speedup(miss: Option<f64>, hit: Option<f64>) -> Option<f64> {
     }
 }
 
-/// The cache as the responses show it.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The cache as the responses show it (serialized as the figures of the JSON result's
+/// `cache` object).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CacheSummary {
     pub hits: u64,
     pub misses: u64,
@@ -109,8 +112,9 @@ pub struct CacheSummary {
     pub speedup: Option<f64>,
 }
 
-/// One instance's part of the responses.
-#[derive(Clone, Debug, PartialEq)]
+/// One instance's part of the responses (serialized as an entry of the JSON result's
+/// `balance.instances`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InstanceShare {
     pub id: String,
     pub count: u64,

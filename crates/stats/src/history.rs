@@ -3,6 +3,8 @@
 //! instance's share. Bounded: at most [`MAX_HISTORY_POINTS`]; when full, adjacent
 //! pairs merge and the resolution halves, so a day-long run costs the same memory.
 
+use serde::{Serialize, Serializer};
+
 use crate::analysis::{window_shares, CacheRole};
 use crate::stats::Stats;
 
@@ -11,8 +13,10 @@ pub const MAX_HISTORY_POINTS: usize = 2000;
 /// Complete seconds the cache and instance figures of a point cover.
 pub const LABEL_WINDOW_SECS: i64 = 3;
 
-/// One moment of the run (or the mean of several when merged).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One moment of the run (or the mean of several when merged). Its serialized form is
+/// a point of the JSON result's `history` (without `span`; `shares` as an object by
+/// instance id).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HistoryPoint {
     /// Epoch seconds (the mean time of merged points).
     pub time: f64,
@@ -28,9 +32,20 @@ pub struct HistoryPoint {
     pub cache_hit_ms: Option<f64>,
     pub cache_miss_ms: Option<f64>,
     /// Share of responses per instance in the last seconds.
+    #[serde(serialize_with = "shares_by_id")]
     pub shares: Vec<(String, f64)>,
     /// Ticks this point stands for.
+    #[serde(skip)]
     pub span: u32,
+}
+
+/// `shares` as a JSON object, ids in sorted order.
+fn shares_by_id<S: Serializer>(shares: &[(String, f64)], serializer: S) -> Result<S::Ok, S::Error> {
+    let sorted: std::collections::BTreeMap<&str, f64> = shares
+        .iter()
+        .map(|(id, share)| (id.as_str(), *share))
+        .collect();
+    sorted.serialize(serializer)
 }
 
 impl HistoryPoint {
@@ -66,6 +81,11 @@ impl HistoryPoint {
             shares,
             span: 1,
         }
+    }
+
+    /// The share of responses instance `id` had at this point, if it answered.
+    pub fn share(&self, id: &str) -> Option<f64> {
+        self.shares.iter().find(|(i, _)| i == id).map(|(_, s)| *s)
     }
 
     /// The weighted mean of two points (`self` earlier).
