@@ -31,3 +31,6 @@ LOCUST_BIN="$(./scripts/locust-venv.sh)"
 export LOCUST_BIN
 cargo test --workspace --locked
 
+# The benchmark harness (issue 3), a few seconds per benchmark so that it cannot rot;
+# only where it can run: as root (it installs nginx, wrk, taskset) or with them present.
+if [ "$(id -u)" -eq 0 ] || { command -v wrk && command -v taskset && { command -v nginx || [ -x /usr/sbin/nginx ]; }; } >/dev/null 2>&1; then make bench-smoke; else echo "test.sh: skipping make bench-smoke (needs root, or nginx, wrk and taskset)"; fi

@@ -1,6 +1,8 @@
 //! "Current" (last ~10 s) percentiles (§3.4): a ring of histogram snapshots, one per
 //! second, and the diff of the live histogram against the snapshot of ~10 s ago.
-//! Only the Aggregated entry keeps one unless full history is on.
+//! Only the Aggregated entry keeps one unless full history is on. Snapshots are stored
+//! sparse (the non-empty buckets only): a full copy would cost as much as the live
+//! histogram, twenty times over, and grow with it whenever a slow outlier widens it.
 
 use std::collections::VecDeque;
 
@@ -17,7 +19,26 @@ pub const CURRENT_WINDOW_SECS: i64 = 10;
 struct Snapshot {
     /// Epoch second the snapshot stands for (Locust keys it `int(now) - 1`).
     second: i64,
-    hist: Histogram<u64>,
+    /// (a value of the bucket, count) for every non-empty bucket.
+    buckets: Vec<(u64, u64)>,
+}
+
+impl Snapshot {
+    fn fill(&mut self, hist: &Histogram<u64>) {
+        self.buckets.clear();
+        self.buckets.extend(
+            hist.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value())),
+        );
+    }
+
+    fn to_histogram(&self) -> Histogram<u64> {
+        let mut hist = new_histogram();
+        for &(value, count) in &self.buckets {
+            let _ = hist.record_n(value, count);
+        }
+        hist
+    }
 }
 
 /// Per-second copies of one histogram.
@@ -32,24 +53,25 @@ impl SnapshotRing {
         let second = now.floor() as i64 - 1;
         if let Some(last) = self.snaps.back_mut() {
             if last.second == second {
-                last.hist.reset();
-                // Both are auto-resizing: `add` cannot fail.
-                let _ = last.hist.add(hist);
+                last.fill(hist);
                 return;
             }
         }
         // Reuse the oldest snapshot's allocation when the ring is full.
-        let mut copy = if self.snaps.len() >= MAX_SNAPSHOTS {
-            self.snaps
-                .pop_front()
-                .map(|s| s.hist)
-                .unwrap_or_else(new_histogram)
+        let mut snap = if self.snaps.len() >= MAX_SNAPSHOTS {
+            self.snaps.pop_front().unwrap_or(Snapshot {
+                second,
+                buckets: Vec::new(),
+            })
         } else {
-            new_histogram()
+            Snapshot {
+                second,
+                buckets: Vec::new(),
+            }
         };
-        copy.reset();
-        let _ = copy.add(hist);
-        self.snaps.push_back(Snapshot { second, hist: copy });
+        snap.second = second;
+        snap.fill(hist);
+        self.snaps.push_back(snap);
     }
 
     pub(crate) fn clear(&mut self) {
@@ -79,7 +101,7 @@ impl SnapshotRing {
     ) -> Option<u64> {
         let snap = self.find(now)?;
         let mut diff = current.clone();
-        diff.subtract(&snap.hist).ok()?;
+        diff.subtract(snap.to_histogram()).ok()?;
         Some(locust_percentile(&diff, p, None))
     }
 
