@@ -20,7 +20,7 @@ test:
 load-test: build
 	HOST=$(HOST) ./load_test.sh basic
 
-## The other modes of LOAD_TESTING.md (spike and all need load shapes: the tool says so).
+## The other modes of LOAD_TESTING.md (spike: stages; all: every profile in sequence).
 load-test-stress: build
 	HOST=$(HOST) ./load_test.sh stress
 

@@ -42,6 +42,15 @@ pub struct ConfigEntry {
 pub struct Profile {
     pub description: Option<String>,
     pub entries: Vec<ConfigEntry>,
+    /// `[[profiles.NAME.stages]]`: each stage's keys, in file order.
+    pub stages: Vec<StageTable>,
+}
+
+/// One `[[profiles.NAME.stages]]` table: where it starts and its keys.
+#[derive(Debug, Clone)]
+pub struct StageTable {
+    pub origin: Origin,
+    pub entries: Vec<ConfigEntry>,
 }
 
 /// What `locust.toml` holds: the `[tool.locust]` options and the named profiles.
@@ -193,7 +202,7 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
     let root = doc.as_table();
     if let Some(tool) = root.get("tool").and_then(Item::as_table_like) {
         if let Some(locust) = tool.get("locust").and_then(Item::as_table_like) {
-            config.base = table_entries(locust, &origin_of)?;
+            config.base = table_entries(locust, &origin_of, false)?;
         }
     }
     if let Some((key, item)) = root.get_key_value("profiles") {
@@ -209,13 +218,23 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
                 key: format!("profiles.{name}"),
                 message: "expected a table of options".into(),
             })?;
-            let mut entries = table_entries(table, &origin_of)?;
+            let mut stages = Vec::new();
+            if let Some(Item::ArrayOfTables(tables)) = table.get("stages") {
+                for stage in tables.iter() {
+                    stages.push(StageTable {
+                        origin: origin_of(stage.span()),
+                        entries: table_entries(stage, &origin_of, false)?,
+                    });
+                }
+            }
+            let mut entries = table_entries(table, &origin_of, true)?;
             let description = take_text(&mut entries, "description");
             config.profiles.insert(
                 name.to_string(),
                 Profile {
                     description,
                     entries,
+                    stages,
                 },
             );
         }
@@ -234,9 +253,13 @@ fn take_text(entries: &mut Vec<ConfigEntry>, key: &str) -> Option<String> {
 fn table_entries(
     table: &dyn toml_edit::TableLike,
     origin_of: &dyn Fn(Option<std::ops::Range<usize>>) -> Origin,
+    stages_allowed: bool,
 ) -> Result<Vec<ConfigEntry>, ConfigError> {
     let mut entries = Vec::new();
     for (key, item) in table.iter() {
+        if stages_allowed && key == "stages" && matches!(item, Item::ArrayOfTables(_)) {
+            continue;
+        }
         let span = table.get_key_value(key).and_then(|(k, _)| k.span());
         let origin = origin_of(span);
         let mut item_lines = Vec::new();

@@ -13,11 +13,13 @@ mod exit;
 mod http;
 mod logging;
 mod output;
+mod phases;
 mod plan;
 mod probe;
 mod report;
 mod run;
 mod settings;
+mod stages;
 mod task_ratio;
 mod timespan;
 mod verdict;
@@ -90,13 +92,25 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
         println!("{}", task_ratio::json(&plan.class_refs(), cli.users));
         return Ok(exit::OK);
     }
+    if let Some(names) = settings.phases.clone() {
+        return run_phases(&cli, &cwd, settings, &names);
+    }
+    check_runnable(&settings)?;
+    let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    run_headless(settings, plan, judge, &cli).map(|o| o.exit_code)
+}
+
+/// What this build cannot run yet, refused before any request.
+fn check_runnable(settings: &settings::Settings) -> Result<(), Failure> {
     if let Some((shape, origin)) = &settings.load_shape {
         return Err(Failure::new(
             exit::USAGE_ERROR,
             format!(
-                "{origin}: profile `{}` uses load-shape = \"{shape}\": load shapes (stages that \
-                 ramp users up and down, and `all` running every phase in sequence) are not \
-                 part of this build yet; run the basic, stress or cache profile",
+                "{origin}: profile `{}` uses load-shape = \"{shape}\", which this build does not \
+                 know: describe the shape as [[profiles.NAME.stages]] tables (duration or until, \
+                 users, spawn-rate), or run profiles in sequence with phases = [\"basic\", ...] \
+                 (see LOAD_TESTING.md)",
                 settings.profile.as_deref().unwrap_or("?")
             ),
         ));
@@ -108,9 +122,86 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
              or set `headless = true` in locust.toml",
         ));
     }
-    let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
-        .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
-    run_headless(settings, plan, judge, &cli)
+    Ok(())
+}
+
+/// `all`: every phase is resolved, planned and judged first (bad input in any phase
+/// stops the run before a request), then run in turn; the index links their reports.
+fn run_phases(
+    cli: &Cli,
+    cwd: &std::path::Path,
+    parent: settings::Settings,
+    names: &[String],
+) -> Result<i32, Failure> {
+    let mut prepared = Vec::new();
+    for name in names {
+        let mut phase_cli = cli.clone();
+        phase_cli.profile = Some(name.clone());
+        let resolved =
+            settings::resolve(phase_cli, cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
+        let settings = phases::for_phase(&parent, name, resolved);
+        let plan = plan::build(&settings).map_err(plan_failure)?;
+        check_runnable(&settings)?;
+        let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+        prepared.push((name.clone(), settings, plan, judge));
+    }
+    let mut results = Vec::new();
+    let count = prepared.len();
+    for (index, (name, settings, plan, judge)) in prepared.into_iter().enumerate() {
+        tracing::info!(target: MAIN, "Phase {}/{count}: {name}", index + 1);
+        let (html, json, csv) = (
+            settings.html.as_deref().map(|t| {
+                report::substitute(
+                    t,
+                    settings.users,
+                    settings.spawn_rate,
+                    settings.run_time.map(|d| d.as_secs()),
+                )
+            }),
+            settings.report_json.clone(),
+            settings.csv_prefix.clone(),
+        );
+        let description = settings.profile_description.clone();
+        let outcome = run_headless(settings, plan, judge, cli)?;
+        tracing::info!(
+            target: MAIN,
+            "Phase {name} finished with exit code {}",
+            outcome.exit_code
+        );
+        let interrupted = matches!(
+            outcome.reason,
+            run::StopReason::Interrupt | run::StopReason::Terminate
+        );
+        results.push(phases::PhaseResult {
+            name,
+            description,
+            exit_code: outcome.exit_code,
+            summary: outcome.summary,
+            html,
+            json,
+            csv,
+        });
+        if interrupted {
+            tracing::info!(target: MAIN, "Interrupted: the remaining phases are skipped");
+            break;
+        }
+    }
+    phases::write_index(&parent, &results)
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
+    let code = phases::worst(&results);
+    let verdicts: Vec<String> = results
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.name,
+                if r.exit_code == 0 { "PASS" } else { "FAIL" }
+            )
+        })
+        .collect();
+    tracing::info!(target: MAIN, "All phases done: {} (exit code {code})", verdicts.join(", "));
+    Ok(code)
 }
 
 /// Locust logs an unknown class as an ERROR line (a format tools grep for); the list of
@@ -129,7 +220,7 @@ fn run_headless(
     plan: plan::Plan,
     judge: verdict::Judge,
     cli: &Cli,
-) -> Result<i32, Failure> {
+) -> Result<run::RunOutcome, Failure> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -172,6 +263,6 @@ fn run_headless(
             );
             server.shutdown().await;
         }
-        Ok(outcome.exit_code)
+        Ok(outcome)
     })
 }

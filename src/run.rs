@@ -37,10 +37,25 @@ pub enum StopReason {
     Interrupt,
     Terminate,
     Iterations,
+    /// The profile's last stage ended.
+    ShapeDone,
 }
 
 pub struct RunOutcome {
     pub exit_code: i32,
+    pub reason: StopReason,
+    pub summary: RunSummary,
+}
+
+/// The aggregated figures of a run, for the `all` index.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    pub requests: u64,
+    pub failures: u64,
+    pub avg_ms: f64,
+    pub p95_ms: f64,
+    pub rps: f64,
+    pub seconds: f64,
 }
 
 /// Runs the test headless and returns the process exit code.
@@ -80,7 +95,20 @@ pub async fn headless(
     if !settings.only_summary {
         console.periodic(&lock(&stats));
     }
-    runner.ramp_to(settings.users, settings.spawn_rate).await;
+    let shape_done = CancellationToken::new();
+    match &settings.stages {
+        Some(stages) => {
+            if settings.users_on_command_line {
+                tracing::warn!(target: MAIN, "The profile defines stages (a load shape) but -u/--users or -r/--spawn-rate was given: ignoring them, the stages set the user count");
+            }
+            tokio::spawn(engine::drive_shape(
+                runner.clone(),
+                stages.clone(),
+                shape_done.clone(),
+            ));
+        }
+        None => runner.ramp_to(settings.users, settings.spawn_rate).await,
+    }
 
     let status = runner.status();
     let stop_ticker = CancellationToken::new();
@@ -98,8 +126,11 @@ pub async fn headless(
         .run(csv.take()),
     );
 
-    let reason = wait_for_end(settings.run_time, &shared).await;
+    let reason = wait_for_end(settings.run_time, &shared, &shape_done).await;
     match reason {
+        StopReason::ShapeDone => {
+            tracing::info!(target: MAIN, "Shape test completed, shutting down")
+        }
         StopReason::RunTime => {
             tracing::info!(target: MAIN, "--run-time limit reached, shutting down")
         }
@@ -137,7 +168,24 @@ pub async fn headless(
         end: ended,
     };
     crate::verdict::conclude(settings, judge, judged, &ending)?;
-    Ok(RunOutcome { exit_code })
+    let total = stats.total();
+    let summary = RunSummary {
+        requests: total.num_requests,
+        failures: total.num_failures,
+        avg_ms: total.avg_response_time(),
+        p95_ms: if total.num_requests > 0 {
+            total.percentile_ms(0.95)
+        } else {
+            0.0
+        },
+        rps: stats.total_rps(total),
+        seconds: ended - started,
+    };
+    Ok(RunOutcome {
+        exit_code,
+        reason,
+        summary,
+    })
 }
 
 fn worker_shards() -> usize {
@@ -209,7 +257,11 @@ impl Ticker {
     }
 }
 
-async fn wait_for_end(run_time: Option<Duration>, shared: &Shared) -> StopReason {
+async fn wait_for_end(
+    run_time: Option<Duration>,
+    shared: &Shared,
+    shape_done: &CancellationToken,
+) -> StopReason {
     let run_time = async {
         match run_time {
             Some(limit) => tokio::time::sleep(limit).await,
@@ -221,6 +273,7 @@ async fn wait_for_end(run_time: Option<Duration>, shared: &Shared) -> StopReason
         _ = tokio::signal::ctrl_c() => StopReason::Interrupt,
         _ = sigterm() => StopReason::Terminate,
         _ = shared.iterations_done.notified() => StopReason::Iterations,
+        _ = shape_done.cancelled() => StopReason::ShapeDone,
     }
 }
 

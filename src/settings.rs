@@ -46,8 +46,14 @@ pub struct Settings {
     pub show_task_ratio: bool,
     pub show_task_ratio_json: bool,
     pub demo: bool,
-    /// A profile's `load-shape` (spike, all): where it was set, for the error message.
+    /// A profile's legacy `load-shape` key (refused with a pointer to stages and phases).
     pub load_shape: Option<(String, Origin)>,
+    /// A profile's `[[profiles.NAME.stages]]`: the run follows them instead of -u/-r.
+    pub stages: Option<Vec<crate::engine::Stage>>,
+    /// -u or -r came from the command line or environment (ignored beside stages).
+    pub users_on_command_line: bool,
+    /// A profile's `phases` (e.g. `all`): the profiles to run in sequence, validated.
+    pub phases: Option<Vec<String>>,
     /// `--html FILE` ({u}, {r}, {t} not yet substituted).
     pub html: Option<String>,
     /// `--report-json FILE`: the versioned result.
@@ -123,6 +129,7 @@ const KNOWN_KEYS: &[&str] = &[
     "user-classes",
     "profile",
     "load-shape",
+    "phases",
     "html",
     "report-json",
     "criteria",
@@ -137,6 +144,9 @@ const KNOWN_KEYS: &[&str] = &[
 /// Reads the project file (if present) and the `--config` file, then resolves.
 pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsError> {
     let mut load_shape = None;
+    let mut stages = None;
+    let mut phases = None;
+    let users_on_command_line = cli.users.is_some() || cli.spawn_rate.is_some();
     let project_path = project_dir.join(PROJECT_FILE);
     let project = if project_path.is_file() {
         config_file::read_project_toml(&project_path)?
@@ -177,11 +187,18 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
             }
         })?;
         profile_description = profile.description.clone();
+        if !profile.stages.is_empty() {
+            stages = Some(crate::stages::parse(&name, &profile.stages)?);
+        }
         let (shapes, mut options): (Vec<ConfigEntry>, Vec<ConfigEntry>) = profile
             .entries
             .iter()
             .cloned()
             .partition(|e| e.key == "load-shape");
+        if let Some(index) = options.iter().position(|e| e.key == "phases") {
+            let entry = options.remove(index);
+            phases = Some(crate::stages::phases(&project, &entry)?);
+        }
         criteria_sources.push(take_criteria(&mut options));
         load_shape = shapes.into_iter().next().map(|e| {
             let name = match e.value {
@@ -197,6 +214,14 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     apply_entries(&mut cli, &base)?;
     let mut settings = finish(cli, profile_description)?;
     settings.load_shape = load_shape;
+    if let Some(stages) = &stages {
+        // The report and `{u}`/`{r}` in file names show the shape's peak.
+        settings.users = stages.iter().map(|s| s.users).max().unwrap_or(0);
+        settings.spawn_rate = stages.iter().map(|s| s.spawn_rate).fold(0.0, f64::max);
+    }
+    settings.stages = stages;
+    settings.phases = phases;
+    settings.users_on_command_line = users_on_command_line;
     settings.criteria = criteria_sources
         .into_iter()
         .flatten()
@@ -285,10 +310,10 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
                 .parse()
                 .map_err(|_| bad("expected a whole number of instances".into()))
         })?,
-        "load-shape" => {
-            return Err(bad(
-                "load shapes belong in a [profiles.NAME] table, not in [tool.locust]".into(),
-            ))
+        "load-shape" | "phases" => {
+            return Err(bad(format!(
+                "`{key}` belongs in a [profiles.NAME] table, not in [tool.locust] or --config"
+            )))
         }
         "user-classes" => {
             if cli.user_classes.is_empty() {
@@ -419,6 +444,9 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         show_task_ratio_json: cli.show_task_ratio_json,
         demo: cli.demo,
         load_shape: None,
+        stages: None,
+        users_on_command_line: false,
+        phases: None,
         html: cli.html,
         report_json: cli.report_json,
         criteria: Vec::new(),

@@ -151,6 +151,7 @@ pub fn conclude(
     let (stop_reason, interrupted) = match ending.reason {
         StopReason::RunTime => ("run-time", false),
         StopReason::Iterations => ("iterations", false),
+        StopReason::ShapeDone => ("shape-completed", false),
         StopReason::Interrupt => ("SIGINT", true),
         StopReason::Terminate => ("SIGTERM", true),
     };

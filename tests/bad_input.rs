@@ -159,37 +159,63 @@ async fn unknown_key_in_locust_toml() {
 }
 
 #[tokio::test]
-async fn load_shape_profiles_are_refused_clearly() {
-    let (code, err) = rejected(&[], &["--profile", "spike", "-f"]).await;
-    // `-f` without a value is a usage error before anything else happens.
-    assert_eq!(code, 2, "{err}");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo_root().join("locust.toml"),
-        dir.path().join("locust.toml"),
-    )
-    .unwrap();
-    let server = demo().await;
-    let scenarios = scenarios_dir();
-    let output = run_in(
-        dir.path(),
-        &[
-            "--profile",
-            "spike",
-            "-f",
-            scenarios.to_str().unwrap(),
-            "-H",
-            &server.base_url(),
-        ],
+async fn a_phase_that_is_not_a_profile() {
+    let project = "[profiles.basic]\nrun-time = \"1s\"\n\n[profiles.all]\nphases = [\n  \"basic\",\n  \"spkie\",\n]\n";
+    let (code, err) = rejected(
+        &[("s.toml", GOOD), ("locust.toml", project)],
+        &["-f", "s.toml", "--profile", "all"],
     )
     .await;
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(code, 2, "{err}");
     assert!(
-        text(&output.stderr).contains("load shapes"),
-        "{}",
-        text(&output.stderr)
+        err.contains("locust.toml:7: key `phases[1]`: no profile `spkie`"),
+        "{err}"
     );
-    assert_eq!(server.counters().total, 0);
+}
+
+#[tokio::test]
+async fn a_legacy_load_shape_key_points_at_stages() {
+    let project = "[profiles.spike]\nload-shape = \"spike\"\n";
+    let (code, err) = rejected(
+        &[("s.toml", GOOD), ("locust.toml", project)],
+        &["-f", "s.toml", "--profile", "spike"],
+    )
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("locust.toml:2"), "{err}");
+    assert!(err.contains("[[profiles.NAME.stages]]"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_stages_are_rejected_before_any_request() {
+    let stage = "[[profiles.p.stages]]\n";
+    for (stages, expected) in [
+        (
+            format!("{stage}until = \"5s\"\nusers = 2\nspawn-rate = 1\n{stage}until = \"3s\"\nusers = 1\nspawn-rate = 1\n"),
+            "locust.toml:7: key `profiles.p.stages[1].until`: stages must move forward in time",
+        ),
+        (
+            format!("{stage}duration = \"5s\"\nusers = -1\nspawn-rate = 1\n"),
+            "locust.toml:4: key `profiles.p.stages[0].users`: must not be negative",
+        ),
+        (
+            format!("{stage}duration = \"5s\"\nusers = 1\nspawn-rate = 0\n"),
+            "locust.toml:5: key `profiles.p.stages[0].spawn-rate`: must be a number > 0",
+        ),
+        (
+            format!("{stage}duration = \"5s\"\nusers = 1\nspawn-rate = 1\nusres = 3\n"),
+            "locust.toml:6: unknown key `profiles.p.stages[0].usres`",
+        ),
+    ] {
+        let project = format!("[profiles.p]\n{stages}");
+        let (code, err) = rejected(
+            &[("s.toml", GOOD), ("locust.toml", &project)],
+            &["-f", "s.toml", "--profile", "p"],
+        )
+        .await;
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(expected), "{expected:?} not in {err}");
+    }
 }
 
 #[tokio::test]

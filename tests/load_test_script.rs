@@ -126,18 +126,57 @@ async fn failing_requests_fail_the_script_through_the_criteria() {
 }
 
 #[tokio::test]
-async fn modes_that_need_load_shapes_or_the_web_ui_say_so() {
+async fn spike_runs_its_stages_and_the_web_ui_says_so() {
     let server = demo().await;
     let reports = tempfile::tempdir().unwrap();
-    for mode in ["spike", "all"] {
-        let output = load_test(&server.base_url(), reports.path(), &[mode]).await;
-        let stderr = text(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{stderr}");
-        assert!(stderr.contains("load shapes"), "{stderr}");
-    }
+    // -t cuts the 90 s shape short inside its first stage; the stages still drive it.
+    let output = load_test(&server.base_url(), reports.path(), &["spike", "-t", "2s"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Shape test updating to 1 users at 1.00 spawn rate"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("exit code 0; report: "), "{stderr}");
     let output = load_test(&server.base_url(), reports.path(), &["interactive"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("web UI"), "{stderr}");
-    assert_eq!(server.counters().route("GET /health"), 0);
+}
+
+#[tokio::test]
+async fn all_runs_every_phase_and_writes_an_index() {
+    let server = demo_with(locust_demo_target::DemoConfig::default()).await;
+    let reports = tempfile::tempdir().unwrap();
+    // -t applies to every phase: four 1 s phases.
+    let output = load_test(&server.base_url(), reports.path(), &["all", "-t", "1s"]).await;
+    let stderr = text(&output.stderr);
+    let names: Vec<String> = std::fs::read_dir(reports.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for phase in ["basic", "stress", "cache", "spike"] {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("all_") && n.ends_with(&format!("_{phase}.html"))),
+            "{phase} report missing in {names:?}; {stderr}"
+        );
+    }
+    let index = names
+        .iter()
+        .find(|n| n.starts_with("all_") && n.ends_with(".json") && n.matches('_').count() == 2)
+        .unwrap_or_else(|| panic!("index JSON missing in {names:?}"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.path().join(index)).unwrap())
+            .unwrap();
+    let worst = json["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["exit_code"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(json["exit_code"].as_i64(), Some(worst));
+    assert_eq!(output.status.code().map(i64::from), Some(worst), "{stderr}");
 }

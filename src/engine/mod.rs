@@ -3,15 +3,18 @@
 //! response headers (`labels`). It sees compiled scenarios and settings values only,
 //! never clap or TOML types.
 
+mod arrival;
 mod dispatch;
 mod labels;
 mod ramp;
 mod runner;
+mod shape;
 mod shared;
 mod user;
 
 pub use labels::LabelHeaders;
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
+pub use shape::{drive as drive_shape, Stage};
 pub use shared::Shared;
 
 use std::sync::Arc;

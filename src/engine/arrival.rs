@@ -1,0 +1,209 @@
+//! Open-model scheduling (k6's constant- and ramping-arrival-rate executors): iteration
+//! starts follow a fixed schedule whatever the response times, from a pool of at most
+//! `max_pool` iterations in flight; a start that finds the pool full is dropped and
+//! counted. Each iteration gets its intended start so latency can be measured from it
+//! (wrk2's correction). Not wired to profiles, the CLI or the stats yet.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// A linear change of the arrival rate to `target` iterations/s over `duration`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateStage {
+    pub duration: Duration,
+    pub target: f64,
+}
+
+/// When iterations should start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    Constant {
+        rate: f64,
+        duration: Duration,
+    },
+    Ramping {
+        start_rate: f64,
+        stages: Vec<RateStage>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArrivalCounts {
+    pub started: u64,
+    pub dropped: u64,
+}
+
+impl Schedule {
+    fn stages(&self) -> Vec<(f64, RateStage)> {
+        match self {
+            Schedule::Constant { rate, duration } => vec![(
+                *rate,
+                RateStage {
+                    duration: *duration,
+                    target: *rate,
+                },
+            )],
+            Schedule::Ramping { start_rate, stages } => {
+                let mut from = *start_rate;
+                stages
+                    .iter()
+                    .map(|s| {
+                        let pair = (from, s.clone());
+                        from = s.target;
+                        pair
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Offsets since the start of every intended iteration start: the n-th (from 0) is
+    /// where the integral of the rate reaches n.
+    pub fn starts(&self) -> Vec<Duration> {
+        let mut starts = Vec::new();
+        let mut offset = 0.0_f64;
+        let mut done = 0.0_f64; // iterations due before this stage
+        let mut next = 0.0_f64; // index of the next start
+        for (from, stage) in self.stages() {
+            let length = stage.duration.as_secs_f64();
+            let slope = if length > 0.0 {
+                (stage.target - from) / length
+            } else {
+                0.0
+            };
+            let in_stage = from * length + slope * length * length / 2.0;
+            while next < done + in_stage - 1e-9 {
+                let need = next - done;
+                // Solve from*t + slope*t^2/2 = need for t in [0, length].
+                let t = if slope.abs() < 1e-12 {
+                    need / from
+                } else {
+                    let disc = (from * from + 2.0 * slope * need).max(0.0);
+                    (disc.sqrt() - from) / slope
+                };
+                starts.push(Duration::from_secs_f64((offset + t).max(0.0)));
+                next += 1.0;
+            }
+            offset += length;
+            done += in_stage;
+        }
+        starts
+    }
+}
+
+/// Runs `schedule`: at each intended start, an iteration (`launch(intended)`) starts if
+/// fewer than `max_pool` are in flight, otherwise it is dropped. Returns when the
+/// schedule is over and every started iteration has finished.
+pub async fn run<F, Fut>(schedule: &Schedule, max_pool: usize, launch: F) -> ArrivalCounts
+where
+    F: Fn(Instant) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let pool = Arc::new(Semaphore::new(max_pool));
+    let began = Instant::now();
+    let mut counts = ArrivalCounts::default();
+    let tasks = tokio_util::task::TaskTracker::new();
+    for offset in schedule.starts() {
+        let intended = began + offset;
+        tokio::time::sleep_until(intended).await;
+        match pool.clone().try_acquire_owned() {
+            Ok(slot) => {
+                counts.started += 1;
+                let iteration = launch(intended);
+                tasks.spawn(async move {
+                    iteration.await;
+                    drop(slot);
+                });
+            }
+            Err(_) => counts.dropped += 1,
+        }
+    }
+    tasks.close();
+    tasks.wait().await;
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn ms(d: &[Duration]) -> Vec<u128> {
+        d.iter()
+            .map(|d| (d.as_secs_f64() * 1000.0).round() as u128)
+            .collect()
+    }
+
+    #[test]
+    fn constant_and_ramping_schedules() {
+        let constant = Schedule::Constant {
+            rate: 10.0,
+            duration: Duration::from_secs(2),
+        };
+        let starts = ms(&constant.starts());
+        assert_eq!(starts.len(), 20);
+        assert_eq!((starts[0], starts[1], starts[19]), (0, 100, 1900));
+        // 0 -> 10/s over 2 s: 10 iterations, the n-th at sqrt(0.4 n) s; then 10/s for 1 s.
+        let ramping = Schedule::Ramping {
+            start_rate: 0.0,
+            stages: vec![
+                RateStage {
+                    duration: Duration::from_secs(2),
+                    target: 10.0,
+                },
+                RateStage {
+                    duration: Duration::from_secs(1),
+                    target: 10.0,
+                },
+            ],
+        };
+        let starts = ms(&ramping.starts());
+        assert_eq!(starts.len(), 20);
+        assert_eq!(&starts[..4], &[0, 632, 894, 1095]);
+        assert_eq!(&starts[10..12], &[2000, 2100]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn starts_keep_the_schedule_and_a_full_pool_drops_them() {
+        let schedule = Schedule::Constant {
+            rate: 10.0,
+            duration: Duration::from_secs(2),
+        };
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let began = Instant::now();
+        let s = seen.clone();
+        // Iterations take 1.05 s: 10/s needs ~11 in flight, the pool holds 5.
+        let counts = run(&schedule, 5, move |intended| {
+            let s = s.clone();
+            async move {
+                let late = Instant::now().duration_since(intended);
+                s.lock()
+                    .unwrap()
+                    .push((intended.duration_since(began), late));
+                tokio::time::sleep(Duration::from_millis(1050)).await;
+            }
+        })
+        .await;
+        assert_eq!(
+            counts,
+            ArrivalCounts {
+                started: 10,
+                dropped: 10
+            }
+        );
+        let seen = seen.lock().unwrap();
+        let offsets: Vec<Duration> = seen.iter().map(|(o, _)| *o).collect();
+        assert_eq!(
+            ms(&offsets),
+            vec![0, 100, 200, 300, 400, 1100, 1200, 1300, 1400, 1500]
+        );
+        assert!(seen
+            .iter()
+            .all(|(_, late)| *late < Duration::from_millis(1)));
+    }
+}
