@@ -48,6 +48,14 @@ pub struct Cli {
     #[arg(short = 'r', long = "spawn-rate", env = "LOCUST_SPAWN_RATE", value_name = "FLOAT", value_parser = parse_spawn_rate, allow_negative_numbers = true)]
     pub spawn_rate: Option<f64>,
 
+    /// Open model: start this many task iterations per second whatever the response times (needs -t)
+    #[arg(long = "arrival-rate", env = "LOCUST_ARRIVAL_RATE", value_name = "FLOAT", value_parser = parse_spawn_rate, allow_negative_numbers = true)]
+    pub arrival_rate: Option<f64>,
+
+    /// Open model: at most this many users (iterations in flight); default 100
+    #[arg(long = "max-pool", env = "LOCUST_MAX_POOL", value_name = "INT", value_parser = parse_max_pool, allow_negative_numbers = true)]
+    pub max_pool: Option<u64>,
+
     /// Stop after the specified amount of time, e.g. (300s, 20m, 3h, 1h30m, etc.); 0 = no limit
     #[arg(short = 't', long = "run-time", env = "LOCUST_RUN_TIME", value_name = "TIME STRING", value_parser = timespan::parse_arg)]
     pub run_time: Option<u64>,
@@ -227,6 +235,14 @@ fn parse_users(text: &str) -> Result<u64, String> {
     match text.trim().parse::<i64>() {
         Ok(n) if n > 0 => Ok(n as u64),
         Ok(_) => Err("must be a positive whole number of users (at least 1)".into()),
+        Err(_) => Err(format!("invalid int value: '{text}'")),
+    }
+}
+
+pub fn parse_max_pool(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n as u64),
+        Ok(_) => Err("the pool must hold at least 1 user".into()),
         Err(_) => Err(format!("invalid int value: '{text}'")),
     }
 }

@@ -44,6 +44,8 @@ pub struct Profile {
     pub entries: Vec<ConfigEntry>,
     /// `[[profiles.NAME.stages]]`: each stage's keys, in file order.
     pub stages: Vec<StageTable>,
+    /// `[[profiles.NAME.arrival]]`: the open model's rate stages, in file order.
+    pub arrival: Vec<StageTable>,
 }
 
 /// One `[[profiles.NAME.stages]]` table: where it starts and its keys.
@@ -227,6 +229,15 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
                     });
                 }
             }
+            let mut arrival = Vec::new();
+            if let Some(Item::ArrayOfTables(tables)) = table.get("arrival") {
+                for stage in tables.iter() {
+                    arrival.push(StageTable {
+                        origin: origin_of(stage.span()),
+                        entries: table_entries(stage, &origin_of, false)?,
+                    });
+                }
+            }
             let mut entries = table_entries(table, &origin_of, true)?;
             let description = take_text(&mut entries, "description");
             config.profiles.insert(
@@ -235,6 +246,7 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
                     description,
                     entries,
                     stages,
+                    arrival,
                 },
             );
         }
@@ -257,7 +269,10 @@ fn table_entries(
 ) -> Result<Vec<ConfigEntry>, ConfigError> {
     let mut entries = Vec::new();
     for (key, item) in table.iter() {
-        if stages_allowed && key == "stages" && matches!(item, Item::ArrayOfTables(_)) {
+        if stages_allowed
+            && (key == "stages" || key == "arrival")
+            && matches!(item, Item::ArrayOfTables(_))
+        {
             continue;
         }
         let span = table.get_key_value(key).and_then(|(k, _)| k.span());

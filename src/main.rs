@@ -3,6 +3,7 @@
 //! `exit.rs`. Every step is a named function below; errors are
 //! printed once as `locust-rs: error: ...` without a backtrace.
 
+mod arrival_settings;
 mod cli;
 mod cli_errors;
 mod config_file;
@@ -12,6 +13,7 @@ mod engine;
 mod exit;
 mod http;
 mod logging;
+mod open_run;
 mod output;
 mod phases;
 mod plan;

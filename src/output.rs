@@ -37,6 +37,11 @@ impl Console {
         }
     }
 
+    /// The width of the name column of the tables.
+    pub fn name_width(&self) -> usize {
+        self.name_width
+    }
+
     /// The periodic table with current rates, then an empty line; nothing with
     /// `--only-summary` (Locust starts no stats printer then, only the final summary).
     pub fn periodic(&self, stats: &Stats) {

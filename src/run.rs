@@ -83,6 +83,8 @@ pub async fn headless(
     );
     shared.labels = LabelHeaders::new(Judge::label_headers(settings));
     let shared = Arc::new(shared);
+    let corrected = Recorder::new(worker_shards());
+    let open_classes = classes.clone();
     let runner = engine::start(classes, shared.clone(), settings.stop_timeout);
     let console = Console::new(settings);
 
@@ -96,7 +98,19 @@ pub async fn headless(
         console.periodic(&lock(&stats));
     }
     let shape_done = CancellationToken::new();
+    let arrival_stop = CancellationToken::new();
+    let mut open_run = None;
     match &settings.stages {
+        _ if settings.arrival.is_some() => {
+            open_run = crate::open_run::spawn(
+                settings,
+                open_classes,
+                shared.clone(),
+                corrected.clone(),
+                &arrival_stop,
+                &shape_done,
+            );
+        }
         Some(stages) => {
             if settings.users_on_command_line {
                 tracing::warn!(target: MAIN, "The profile defines stages (a load shape) but -u/--users or -r/--spawn-rate was given: ignoring them, the stages set the user count");
@@ -126,8 +140,13 @@ pub async fn headless(
         .run(csv.take()),
     );
 
-    let reason = wait_for_end(settings.run_time, &shared, &shape_done).await;
+    // The open model ends with its schedule (and the iterations still in flight).
+    let run_time = settings.run_time.filter(|_| open_run.is_none());
+    let reason = wait_for_end(run_time, &shared, &shape_done).await;
     match reason {
+        StopReason::ShapeDone if open_run.is_some() => {
+            tracing::info!(target: MAIN, "Arrival schedule completed, shutting down")
+        }
         StopReason::ShapeDone => {
             tracing::info!(target: MAIN, "Shape test completed, shutting down")
         }
@@ -137,6 +156,11 @@ pub async fn headless(
         StopReason::Terminate => tracing::info!(target: MAIN, "Got SIGTERM signal"),
         StopReason::Interrupt | StopReason::Iterations => {}
     }
+    arrival_stop.cancel();
+    let open = match open_run {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
     runner.stop().await;
     stop_ticker.cancel();
     let mut csv = ticker.await.ok().flatten();
@@ -160,7 +184,12 @@ pub async fn headless(
     if let Some(writer) = csv.as_mut() {
         writer.write(&stats, users_now, now_epoch())?;
     }
+    let open = open.map(|counts| crate::open_run::finish(settings, counts, &corrected, started));
+    if let Some(open) = &open {
+        crate::open_run::report(settings, &console, open)?;
+    }
     let ending = Ending {
+        open: open.as_ref(),
         stats: &stats,
         history: &history,
         reason,

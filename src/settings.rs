@@ -54,6 +54,8 @@ pub struct Settings {
     pub users_on_command_line: bool,
     /// A profile's `phases` (e.g. `all`): the profiles to run in sequence, validated.
     pub phases: Option<Vec<String>>,
+    /// `--arrival-rate`/`--max-pool`: the open model instead of -u/-r.
+    pub arrival: Option<crate::arrival_settings::Arrival>,
     /// `--html FILE` ({u}, {r}, {t} not yet substituted).
     pub html: Option<String>,
     /// `--report-json FILE`: the versioned result.
@@ -108,6 +110,8 @@ const KNOWN_KEYS: &[&str] = &[
     "host",
     "users",
     "spawn-rate",
+    "arrival-rate",
+    "max-pool",
     "run-time",
     "headless",
     "headful",
@@ -145,6 +149,7 @@ const KNOWN_KEYS: &[&str] = &[
 pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsError> {
     let mut load_shape = None;
     let mut stages = None;
+    let mut arrival_stages = None;
     let mut phases = None;
     let users_on_command_line = cli.users.is_some() || cli.spawn_rate.is_some();
     let project_path = project_dir.join(PROJECT_FILE);
@@ -190,6 +195,12 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
         if !profile.stages.is_empty() {
             stages = Some(crate::stages::parse(&name, &profile.stages)?);
         }
+        if !profile.arrival.is_empty() {
+            arrival_stages = Some(crate::arrival_settings::parse_stages(
+                &name,
+                &profile.arrival,
+            )?);
+        }
         let (shapes, mut options): (Vec<ConfigEntry>, Vec<ConfigEntry>) = profile
             .entries
             .iter()
@@ -212,7 +223,17 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     let mut base = project.base.clone();
     criteria_sources.push(take_criteria(&mut base));
     apply_entries(&mut cli, &base)?;
+    let arrival = crate::arrival_settings::from_cli(&cli, arrival_stages)?;
     let mut settings = finish(cli, profile_description)?;
+    if arrival.is_some() && stages.is_some() {
+        return Err(SettingsError::BadFlag {
+            flag: "--arrival-rate".into(),
+            message: "the open model cannot be combined with the profile's user stages \
+                      ([[profiles.NAME.stages]]); use [[profiles.NAME.arrival]] stages"
+                .into(),
+        });
+    }
+    settings.arrival = arrival;
     settings.load_shape = load_shape;
     if let Some(stages) = &stages {
         // The report and `{u}`/`{r}` in file names show the shape's peak.
@@ -263,6 +284,12 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         })?,
         "spawn-rate" => fill(&mut cli.spawn_rate, || {
             cli::parse_spawn_rate(&text()?).map_err(bad)
+        })?,
+        "arrival-rate" => fill(&mut cli.arrival_rate, || {
+            cli::parse_spawn_rate(&text()?).map_err(bad)
+        })?,
+        "max-pool" => fill(&mut cli.max_pool, || {
+            cli::parse_max_pool(&text()?).map_err(bad)
         })?,
         "run-time" => fill(&mut cli.run_time, || {
             timespan::parse_arg(&text()?).map_err(bad)
@@ -447,6 +474,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         stages: None,
         users_on_command_line: false,
         phases: None,
+        arrival: None,
         html: cli.html,
         report_json: cli.report_json,
         criteria: Vec::new(),

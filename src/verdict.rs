@@ -84,6 +84,8 @@ impl Judge {
 /// How the run ended.
 pub struct Ending<'a> {
     pub stats: &'a Stats,
+    /// The open model's start counts and corrected figures.
+    pub open: Option<&'a crate::open_run::OpenResult>,
     pub history: &'a History,
     pub reason: StopReason,
     pub start: f64,
@@ -182,7 +184,7 @@ pub fn conclude(
         cache_miss: settings.labels.cache_miss.clone(),
         instance_header: settings.labels.instance_header.clone(),
     };
-    let doc = report::build(
+    let mut doc = report::build(
         &facts,
         ending.stats,
         ending.history,
@@ -191,6 +193,7 @@ pub fn conclude(
         &balance,
         judge.tasks.clone(),
     );
+    doc.open_model = ending.open.map(report::open_model_doc);
     let run_time = settings.run_time.map(|d| d.as_secs());
     let html = settings
         .html

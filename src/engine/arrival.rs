@@ -1,16 +1,18 @@
 //! Open-model scheduling (k6's constant- and ramping-arrival-rate executors): iteration
 //! starts follow a fixed schedule whatever the response times, from a pool of at most
-//! `max_pool` iterations in flight; a start that finds the pool full is dropped and
-//! counted. Each iteration gets its intended start so latency can be measured from it
-//! (wrk2's correction). Not wired to profiles, the CLI or the stats yet.
-#![allow(dead_code)]
+//! `max_pool` iterations in flight; a start that finds the pool full waits for a free
+//! slot (a late start) while fewer than `backlog` starts already wait, otherwise it is
+//! dropped; both are counted. Each iteration gets its intended start so latency can be
+//! measured from it (wrk2's correction).
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// A linear change of the arrival rate to `target` iterations/s over `duration`.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +37,16 @@ pub enum Schedule {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ArrivalCounts {
     pub started: u64,
+    /// Started after waiting for a free slot in the pool.
+    pub late: u64,
     pub dropped: u64,
+}
+
+/// The pool: at most `size` iterations in flight, at most `backlog` starts waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool {
+    pub size: usize,
+    pub backlog: usize,
 }
 
 impl Schedule {
@@ -97,34 +108,75 @@ impl Schedule {
 }
 
 /// Runs `schedule`: at each intended start, an iteration (`launch(intended)`) starts if
-/// fewer than `max_pool` are in flight, otherwise it is dropped. Returns when the
-/// schedule is over and every started iteration has finished.
-pub async fn run<F, Fut>(schedule: &Schedule, max_pool: usize, launch: F) -> ArrivalCounts
+/// fewer than `pool.size` are in flight, otherwise it waits for a slot or is dropped
+/// (see the module header). Returns when the schedule is over (or `stop` is cancelled)
+/// and every started iteration has finished.
+pub async fn run<F, Fut>(
+    schedule: &Schedule,
+    pool: Pool,
+    stop: &CancellationToken,
+    launch: F,
+) -> ArrivalCounts
 where
     F: Fn(Instant) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let pool = Arc::new(Semaphore::new(max_pool));
+    let slots = Arc::new(Semaphore::new(pool.size));
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let late = Arc::new(AtomicU64::new(0));
     let began = Instant::now();
     let mut counts = ArrivalCounts::default();
+    let mut warned = false;
     let tasks = tokio_util::task::TaskTracker::new();
     for offset in schedule.starts() {
         let intended = began + offset;
-        tokio::time::sleep_until(intended).await;
-        match pool.clone().try_acquire_owned() {
-            Ok(slot) => {
-                counts.started += 1;
-                let iteration = launch(intended);
-                tasks.spawn(async move {
-                    iteration.await;
-                    drop(slot);
-                });
-            }
-            Err(_) => counts.dropped += 1,
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => break,
+            _ = tokio::time::sleep_until(intended) => {}
         }
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => Some(slot),
+            Err(_) => {
+                if !warned {
+                    warned = true;
+                    tracing::warn!(
+                        target: crate::logging::RUNNERS,
+                        "The arrival-rate pool is exhausted ({} iterations in flight): starts are late or dropped; raise --max-pool, or the target is too slow for this rate",
+                        pool.size
+                    );
+                }
+                if waiting.load(Ordering::SeqCst) >= pool.backlog {
+                    counts.dropped += 1;
+                    continue;
+                }
+                None
+            }
+        };
+        counts.started += 1;
+        let iteration = launch(intended);
+        let (slots, waiting, late) = (slots.clone(), waiting.clone(), late.clone());
+        waiting.fetch_add(usize::from(slot.is_none()), Ordering::SeqCst);
+        tasks.spawn(async move {
+            let slot = match slot {
+                Some(slot) => slot,
+                None => {
+                    let slot = slots.acquire_owned().await;
+                    waiting.fetch_sub(1, Ordering::SeqCst);
+                    late.fetch_add(1, Ordering::SeqCst);
+                    match slot {
+                        Ok(slot) => slot,
+                        Err(_) => return,
+                    }
+                }
+            };
+            iteration.await;
+            drop(slot);
+        });
     }
     tasks.close();
     tasks.wait().await;
+    counts.late = late.load(Ordering::SeqCst);
     counts
 }
 
@@ -178,21 +230,31 @@ mod tests {
         let began = Instant::now();
         let s = seen.clone();
         // Iterations take 1.05 s: 10/s needs ~11 in flight, the pool holds 5.
-        let counts = run(&schedule, 5, move |intended| {
-            let s = s.clone();
-            async move {
-                let late = Instant::now().duration_since(intended);
-                s.lock()
-                    .unwrap()
-                    .push((intended.duration_since(began), late));
-                tokio::time::sleep(Duration::from_millis(1050)).await;
-            }
-        })
+        let pool = Pool {
+            size: 5,
+            backlog: 0,
+        };
+        let counts = run(
+            &schedule,
+            pool,
+            &CancellationToken::new(),
+            move |intended| {
+                let s = s.clone();
+                async move {
+                    let late = Instant::now().duration_since(intended);
+                    s.lock()
+                        .unwrap()
+                        .push((intended.duration_since(began), late));
+                    tokio::time::sleep(Duration::from_millis(1050)).await;
+                }
+            },
+        )
         .await;
         assert_eq!(
             counts,
             ArrivalCounts {
                 started: 10,
+                late: 0,
                 dropped: 10
             }
         );
@@ -205,5 +267,63 @@ mod tests {
         assert!(seen
             .iter()
             .all(|(_, late)| *late < Duration::from_millis(1)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_pool_makes_starts_late_until_the_backlog_is_full() {
+        let schedule = Schedule::Constant {
+            rate: 10.0,
+            duration: Duration::from_secs(1),
+        };
+        let late = Arc::new(Mutex::new(Vec::new()));
+        let l = late.clone();
+        // Iterations take 500 ms from at most 2 users: 4/s. Starts at 0, 100, ... 900 ms.
+        let pool = Pool {
+            size: 2,
+            backlog: 3,
+        };
+        let counts = run(
+            &schedule,
+            pool,
+            &CancellationToken::new(),
+            move |intended| {
+                let l = l.clone();
+                async move {
+                    let lateness = Instant::now().duration_since(intended);
+                    l.lock().unwrap().push(lateness.as_millis());
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            },
+        )
+        .await;
+        assert_eq!(counts.started + counts.dropped, 10);
+        assert!(counts.late > 0 && counts.dropped > 0, "{counts:?}");
+        let late = late.lock().unwrap();
+        assert_eq!(late.len() as u64, counts.started);
+        assert_eq!(
+            late.iter().filter(|ms| **ms > 0).count() as u64,
+            counts.late
+        );
+        assert_eq!(late[..2], [0, 0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_ends_the_schedule_early() {
+        let schedule = Schedule::Constant {
+            rate: 10.0,
+            duration: Duration::from_secs(10),
+        };
+        let stop = CancellationToken::new();
+        let s = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(450)).await;
+            s.cancel();
+        });
+        let pool = Pool {
+            size: 5,
+            backlog: 5,
+        };
+        let counts = run(&schedule, pool, &stop, |_| async {}).await;
+        assert_eq!(counts.started, 5);
     }
 }

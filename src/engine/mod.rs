@@ -1,11 +1,13 @@
 //! The load engine: which class each user gets (`dispatch`), the spawn-rate schedule
-//! (`ramp`), run control (`runner`), the user lifecycle (`user`) and the labelled
-//! response headers (`labels`). It sees compiled scenarios and settings values only,
+//! (`ramp`), run control (`runner`), the user lifecycle (`user`), the labelled
+//! response headers (`labels`) and the open model (`arrival` schedules starts, `open`
+//! runs them on a pool of users). It sees compiled scenarios and settings values only,
 //! never clap or TOML types.
 
 mod arrival;
 mod dispatch;
 mod labels;
+mod open;
 mod ramp;
 mod runner;
 mod shape;
@@ -13,6 +15,7 @@ mod shared;
 mod user;
 
 pub use labels::LabelHeaders;
+pub use open::{run as run_open, ArrivalCounts, Pool, RateStage, Schedule};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
 pub use shape::{drive as drive_shape, Stage};
 pub use shared::Shared;

@@ -1,6 +1,7 @@
 //! One simulated user: `on_start`, then weighted tasks separated by its wait time, then
 //! `on_stop` — Locust's User lifecycle. Stopping follows `--stop-timeout`: a sleeping
-//! user leaves at once, a busy one finishes its task unless it is killed.
+//! user leaves at once, a busy one finishes its task unless it is killed. The open model
+//! (`PooledUser`) runs the same tasks one iteration at a time, without the wait loop.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,10 @@ struct UserRun {
     vars: UserVars,
     rng: SmallRng,
     signals: StopSignals,
+    /// Open model: where latency from the intended start is recorded, and how late the
+    /// current iteration started.
+    corrected: Option<RecordHandle>,
+    lateness: Duration,
 }
 
 /// Runs one user until it is stopped (or the iteration limit is reached).
@@ -64,36 +69,107 @@ pub async fn run_user(
     shared: Arc<Shared>,
     signals: StopSignals,
 ) {
-    let host = shared
-        .host
-        .clone()
-        .or_else(|| class.host.clone())
-        .unwrap_or_default();
-    let client = match UserClient::new(shared.clients.clone(), &host) {
-        Ok(client) => client,
-        Err(e) => {
-            shared
-                .recorder
-                .handle(index as usize)
-                .record_exception(&format!("bad host for class {}: {e}", class.name), "");
-            shared.user_finished();
-            return;
-        }
-    };
-    let mut user = UserRun {
-        stats: shared.recorder.handle(index as usize),
-        vars: UserVars::new(index),
-        rng: SmallRng::from_rng(&mut rand::rng()),
-        class,
-        shared,
-        client,
-        signals,
+    let Some(mut user) = UserRun::new(index, class, shared, signals) else {
+        return;
     };
     user.lifecycle().await;
     user.shared.user_finished();
 }
 
+/// An open-model user: `on_start` once, then one task per `iteration`, `on_stop` at
+/// `finish`.
+pub struct PooledUser(UserRun);
+
+impl PooledUser {
+    /// Starts a user (counted live until `finish`) and runs its `on_start`; None if the
+    /// host is bad or `on_start` raised.
+    pub async fn start(
+        index: u64,
+        class: Arc<UserClass>,
+        shared: Arc<Shared>,
+        corrected: RecordHandle,
+    ) -> Option<PooledUser> {
+        shared.user_started();
+        let mut user = UserRun::new(index, class, shared, StopSignals::new())?;
+        user.corrected = Some(corrected);
+        let on_start = user.class.clone();
+        match user.run_steps(&on_start.on_start).await {
+            Ok(()) | Err(Interrupted::Failed) => Some(PooledUser(user)),
+            Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
+                PooledUser(user).finish().await;
+                None
+            }
+        }
+    }
+
+    /// Runs one weighted task; its requests are also recorded from `intended`.
+    pub async fn iteration(&mut self, intended: Instant) {
+        let user = &mut self.0;
+        let total_weight: u64 = user.class.tasks.iter().map(|t| u64::from(t.weight)).sum();
+        if total_weight == 0 || !user.shared.take_iteration() {
+            return;
+        }
+        user.lateness = Instant::now().saturating_duration_since(intended);
+        user.run_task(total_weight).await;
+    }
+
+    pub async fn finish(mut self) {
+        self.0.on_stop().await;
+        self.0.shared.user_finished();
+    }
+}
+
 impl UserRun {
+    /// None (and the user counted as finished) if the host is bad.
+    fn new(
+        index: u64,
+        class: Arc<UserClass>,
+        shared: Arc<Shared>,
+        signals: StopSignals,
+    ) -> Option<UserRun> {
+        let host = shared
+            .host
+            .clone()
+            .or_else(|| class.host.clone())
+            .unwrap_or_default();
+        let client = match UserClient::new(shared.clients.clone(), &host) {
+            Ok(client) => client,
+            Err(e) => {
+                shared
+                    .recorder
+                    .handle(index as usize)
+                    .record_exception(&format!("bad host for class {}: {e}", class.name), "");
+                shared.user_finished();
+                return None;
+            }
+        };
+        Some(UserRun {
+            stats: shared.recorder.handle(index as usize),
+            vars: UserVars::new(index),
+            rng: SmallRng::from_rng(&mut rand::rng()),
+            class,
+            shared,
+            client,
+            signals,
+            corrected: None,
+            lateness: Duration::ZERO,
+        })
+    }
+}
+
+impl UserRun {
+    /// Picks and runs one task; false if the user was killed during it.
+    async fn run_task(&mut self, total_weight: u64) -> bool {
+        let class = self.class.clone();
+        let task = pick_task(&class.tasks, total_weight, &mut self.rng);
+        if task.runnable(&self.vars) {
+            if let Err(Interrupted::Killed) = self.run_steps(&task.steps).await {
+                return false;
+            }
+        }
+        true
+    }
+
     async fn lifecycle(&mut self) {
         let class = self.class.clone();
         match self.run_steps(&class.on_start).await {
@@ -119,11 +195,8 @@ impl UserRun {
             if self.signals.graceful.is_cancelled() || !self.shared.take_iteration() {
                 return;
             }
-            let task = pick_task(&class.tasks, total_weight, &mut self.rng);
-            if task.runnable(&self.vars) {
-                if let Err(Interrupted::Killed) = self.run_steps(&task.steps).await {
-                    return;
-                }
+            if !self.run_task(total_weight).await {
+                return;
             }
             let wait = class
                 .wait_time
@@ -221,6 +294,15 @@ impl UserRun {
             length,
             error.as_deref(),
         );
+        if let Some(corrected) = &self.corrected {
+            corrected.record(
+                method,
+                &rendered.name,
+                exchange.elapsed + self.lateness,
+                length,
+                error.as_deref(),
+            );
+        }
         self.shared.labels.record(
             &self.stats,
             exchange.result.as_ref().ok().map(|r| &r.headers),

@@ -9,7 +9,7 @@ pub mod svg;
 
 use std::path::Path;
 
-pub use model::{build, ResultDoc, RunFacts};
+pub use model::{build, open_model_doc, ResultDoc, RunFacts};
 pub use redact::Redactor;
 
 /// Locust's `--html` name substitution: `{u}` users, `{r}` spawn rate, `{t}` run time in

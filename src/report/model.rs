@@ -56,6 +56,50 @@ pub struct ResultDoc {
     pub balance: BalanceDoc,
     pub tasks: Vec<ClassShare>,
     pub history: HistoryDoc,
+    /// `--arrival-rate` runs only: start counts and the corrected latency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_model: Option<OpenModelDoc>,
+}
+
+/// The open model: `requests` and `response_times` above are timed from the actual
+/// send; `corrected_*` hold the same requests timed from each iteration's intended
+/// start (wrk2's coordinated-omission correction).
+#[derive(Debug, Serialize)]
+pub struct OpenModelDoc {
+    pub arrival_rate: f64,
+    pub max_pool: usize,
+    pub started: u64,
+    /// Started after waiting for a free user in the pool.
+    pub late: u64,
+    pub dropped: u64,
+    pub corrected_requests: Vec<RequestRow>,
+    pub corrected_response_times: Vec<PercentileRow>,
+}
+
+/// The open-model section of the result.
+pub fn open_model_doc(open: &crate::open_run::OpenResult) -> OpenModelDoc {
+    let stats = &open.corrected;
+    let (requests, response_times) = tables(stats);
+    OpenModelDoc {
+        arrival_rate: open.arrival_rate,
+        max_pool: open.max_pool,
+        started: open.counts.started,
+        late: open.counts.late,
+        dropped: open.counts.dropped,
+        corrected_requests: requests,
+        corrected_response_times: response_times,
+    }
+}
+
+/// Locust's two tables, each with the Aggregated row last.
+fn tables(stats: &Stats) -> (Vec<RequestRow>, Vec<PercentileRow>) {
+    let entries = stats.sorted_entries();
+    let mut requests: Vec<RequestRow> = entries.iter().map(|e| request_row(stats, e)).collect();
+    requests.push(request_row(stats, stats.total()));
+    let mut response_times: Vec<PercentileRow> =
+        entries.iter().map(|e| percentile_row(e)).collect();
+    response_times.push(percentile_row(stats.total()));
+    (requests, response_times)
 }
 
 #[derive(Debug, Serialize)]
@@ -227,12 +271,7 @@ pub fn build(
     balance: &BalanceSummary,
     tasks: Vec<ClassShare>,
 ) -> ResultDoc {
-    let entries = stats.sorted_entries();
-    let mut requests: Vec<RequestRow> = entries.iter().map(|e| request_row(stats, e)).collect();
-    requests.push(request_row(stats, stats.total()));
-    let mut response_times: Vec<PercentileRow> =
-        entries.iter().map(|e| percentile_row(e)).collect();
-    response_times.push(percentile_row(stats.total()));
+    let (requests, response_times) = tables(stats);
     let passed = verdicts.iter().filter(|v| v.passed).count();
     let failed = verdicts.len() - passed;
     ResultDoc {
@@ -314,6 +353,7 @@ pub fn build(
             resolution_s: history.resolution(),
             points: history.points(),
         },
+        open_model: None,
     }
 }
 

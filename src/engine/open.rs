@@ -1,0 +1,94 @@
+//! The open model wired to users: `arrival` decides when iterations start, each one
+//! borrows an idle user from the pool (starting a new one, with its `on_start`, when
+//! none is idle) and runs one task. Users are kept until the end, then `on_stop` runs.
+
+use std::sync::{Arc, Mutex};
+
+use locust_scenario::UserClass;
+use locust_stats::Recorder;
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+pub use super::arrival::{ArrivalCounts, Pool, RateStage, Schedule};
+use super::shared::Shared;
+use super::user::PooledUser;
+
+/// Idle users and the number started so far.
+#[derive(Default)]
+struct Idle {
+    users: Vec<PooledUser>,
+    started: u64,
+}
+
+/// Runs `schedule` with users of `classes` (picked by weight); latency from the intended
+/// start goes to `corrected`. Returns the start counts once every user has left.
+pub async fn run(
+    classes: Vec<Arc<UserClass>>,
+    shared: Arc<Shared>,
+    corrected: Recorder,
+    schedule: Schedule,
+    pool: Pool,
+    stop: CancellationToken,
+) -> ArrivalCounts {
+    let idle = Arc::new(Mutex::new(Idle::default()));
+    let classes = Arc::new(classes);
+    let total_weight: f64 = classes.iter().map(|c| c.weight.max(0.0)).sum();
+    let counts = super::arrival::run(&schedule, pool, &stop, |intended| {
+        let (idle, classes, shared, corrected) = (
+            idle.clone(),
+            classes.clone(),
+            shared.clone(),
+            corrected.clone(),
+        );
+        async move {
+            let reused = lock(&idle).users.pop();
+            let user = match reused {
+                Some(user) => Some(user),
+                None => {
+                    let index = {
+                        let mut idle = lock(&idle);
+                        idle.started += 1;
+                        idle.started - 1
+                    };
+                    let class = pick_class(&classes, total_weight);
+                    match class {
+                        Some(class) => {
+                            let handle = corrected.handle(index as usize);
+                            PooledUser::start(index, class, shared, handle).await
+                        }
+                        None => None,
+                    }
+                }
+            };
+            if let Some(mut user) = user {
+                user.iteration(intended).await;
+                lock(&idle).users.push(user);
+            }
+        }
+    })
+    .await;
+    let users = std::mem::take(&mut lock(&idle).users);
+    for user in users {
+        user.finish().await;
+    }
+    counts
+}
+
+fn pick_class(classes: &[Arc<UserClass>], total_weight: f64) -> Option<Arc<UserClass>> {
+    if total_weight <= 0.0 {
+        return classes.first().cloned();
+    }
+    let mut roll = rand::rng().random_range(0.0..total_weight);
+    for class in classes {
+        let weight = class.weight.max(0.0);
+        if roll < weight {
+            return Some(class.clone());
+        }
+        roll -= weight;
+    }
+    classes.last().cloned()
+}
+
+fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value.lock().unwrap_or_else(|e| e.into_inner())
+}

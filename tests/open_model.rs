@@ -1,0 +1,241 @@
+//! The open model (`--arrival-rate`, `--max-pool`) end to end against the demo target:
+//! the rate holds while the target stalls mid-run, the latency from the intended start
+//! shows the stall that the time from the actual send hides, and bad input exits 2
+//! before any request.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use locust_demo_target::DemoConfig;
+
+const SCENARIO: &str = r#"
+[users.Reader]
+wait_time = "constant(0)"
+
+[[users.Reader.tasks]]
+name = "health"
+request = { method = "GET", path = "/health" }
+"#;
+
+fn aggregated(path: &std::path::Path, column: &str) -> f64 {
+    let rows = csv_rows(path);
+    let index = rows[0].iter().position(|h| h == column).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.iter().any(|c| c == "Aggregated"))
+        .unwrap();
+    row[index].parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_rate_holds_while_the_target_stalls_and_the_corrected_latency_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo_with(DemoConfig {
+        service_time: Duration::from_millis(5),
+        concurrency: Some(50),
+        ..DemoConfig::instant()
+    })
+    .await;
+    let url = server.base_url();
+    let state = server.state().clone();
+    // 50 iterations/s for 6 s from at most 10 users; from 2 s to 3 s every answer takes
+    // 300 ms, so 10 users serve only ~33/s: starts wait for a free user (late).
+    let stall = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(2000)).await;
+        state.set_service_time(Duration::from_millis(300));
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        state.set_service_time(Duration::from_millis(5));
+    });
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &url,
+        &[
+            "--arrival-rate",
+            "50",
+            "--max-pool",
+            "10",
+            "-t",
+            "6s",
+            "--csv",
+            "out",
+            "--only-summary",
+        ],
+    )
+    .await;
+    stall.await.unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Arrival schedule completed"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Response times from the intended start (corrected for coordinated omission)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("300 started"), "{stderr}");
+    assert!(stderr.contains(" 0 dropped"), "{stderr}");
+    assert!(
+        stderr.contains("the pool of 10 users was exhausted"),
+        "{stderr}"
+    );
+
+    let stats = dir.path().join("out_stats.csv");
+    let corrected = dir.path().join("out_stats_corrected.csv");
+    let served = aggregated(&stats, "Request Count");
+    assert!(
+        (served - 300.0).abs() <= 6.0,
+        "served {served}, expected 300 ± 2 %"
+    );
+    assert_eq!(aggregated(&corrected, "Request Count"), served);
+    let (p95, p95_corrected) = (aggregated(&stats, "95%"), aggregated(&corrected, "95%"));
+    let max = aggregated(&stats, "Max Response Time");
+    let max_corrected = aggregated(&corrected, "Max Response Time");
+    assert!(max >= 250.0, "the stall shows in the send time too: {max}");
+    assert!(
+        max_corrected >= max + 150.0,
+        "corrected max {max_corrected} vs {max}"
+    );
+    assert!(
+        p95_corrected >= p95 + 100.0,
+        "corrected p95 {p95_corrected} vs {p95}"
+    );
+    assert_eq!(server.counters().total, served as u64);
+}
+
+#[tokio::test]
+async fn bad_open_model_input_exits_2_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo().await;
+    let url = server.base_url();
+    for (args, needle) in [
+        (vec!["--arrival-rate", "-5", "-t", "2s"], "--arrival-rate"),
+        (
+            vec!["--arrival-rate", "10", "--max-pool", "0", "-t", "2s"],
+            "at least 1 user",
+        ),
+        (vec!["--arrival-rate", "10"], "needs -t/--run-time"),
+        (
+            vec!["--max-pool", "5", "-t", "2s"],
+            "only applies with --arrival-rate",
+        ),
+    ] {
+        let output = run_headless(dir.path(), "s.toml", &url, &args).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    write(
+        dir.path(),
+        "locust.toml",
+        "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.open]\nrun-time = \"2s\"\narrival-rate = 10\nmax-pool = 0\n",
+    );
+    let output = run_in(dir.path(), &["--profile", "open", "-H", &url]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("locust.toml:8"), "{stderr}");
+    assert!(stderr.contains("max-pool"), "{stderr}");
+    write(
+        dir.path(),
+        "locust.toml",
+        "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.open]\nrun-time = \"2s\"\narrival-rate = -1\n",
+    );
+    let output = run_in(dir.path(), &["--profile", "open", "-H", &url]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("locust.toml:7"), "{stderr}");
+    assert!(stderr.contains("arrival-rate"), "{stderr}");
+    assert_eq!(server.counters().total, 0);
+}
+
+#[tokio::test]
+async fn a_ramping_profile_follows_its_arrival_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    // 0 -> 20/s over 1 s (10 starts), then 20/s for 1 s (20 starts).
+    write(
+        dir.path(),
+        "locust.toml",
+        "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.ramp]\nmax-pool = 5\n[[profiles.ramp.arrival]]\nduration = \"1s\"\ntarget = 20\n[[profiles.ramp.arrival]]\nduration = \"1s\"\ntarget = 20\n",
+    );
+    let server = demo().await;
+    let url = server.base_url();
+    let output = run_in(
+        dir.path(),
+        &[
+            "--profile",
+            "ramp",
+            "-H",
+            &url,
+            "--report-json",
+            "r.json",
+            "--html",
+            "r.html",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("30 started, 0 started late, 0 dropped"),
+        "{stderr}"
+    );
+    assert_eq!(server.counters().total, 30);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let open = &doc["open_model"];
+    assert_eq!(open["started"], 30);
+    assert_eq!(open["dropped"], 0);
+    assert_eq!(open["max_pool"], 5);
+    let rows = open["corrected_requests"].as_array().unwrap();
+    assert_eq!(rows.last().unwrap()["num_requests"], 30);
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    assert!(html.contains("Open model: response times from the intended start (corrected)"));
+    assert!(html.contains("30 started, 0 started late, 0 dropped"));
+}
+
+#[tokio::test]
+async fn bad_arrival_stages_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo().await;
+    let url = server.base_url();
+    for (stage, line, needle) in [
+        (
+            "duration = \"1s\"\ntarget = -3\n",
+            7,
+            "profiles.ramp.arrival[0].target",
+        ),
+        (
+            "duration = \"0s\"\ntarget = 3\n",
+            6,
+            "profiles.ramp.arrival[0].duration",
+        ),
+        ("target = 3\n", 5, "needs `duration`"),
+        (
+            "duration = \"1s\"\nrate = 3\n",
+            7,
+            "profiles.ramp.arrival[0].rate",
+        ),
+    ] {
+        write(
+            dir.path(),
+            "locust.toml",
+            &format!("[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[[profiles.ramp.arrival]]\n{stage}"),
+        );
+        let output = run_in(dir.path(), &["--profile", "ramp", "-H", &url]).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stage}: {stderr}");
+        assert!(
+            stderr.contains(&format!("locust.toml:{line}")),
+            "{stage}: {stderr}"
+        );
+        assert!(stderr.contains(needle), "{stage}: {stderr}");
+    }
+    assert_eq!(server.counters().total, 0);
+}
