@@ -7,9 +7,10 @@
 use std::time::Duration;
 
 use crate::cli::Cli;
-use crate::config_file::{ConfigValue, StageTable};
+use crate::config_file::StageTable;
 use crate::engine::{Pool, RateStage, Schedule};
 use crate::settings::SettingsError;
+use crate::stages;
 use crate::timespan;
 
 /// The pool size when only the rate is given.
@@ -81,16 +82,8 @@ pub fn parse_stages(profile: &str, tables: &[StageTable]) -> Result<Vec<RateStag
         let mut duration = None;
         let mut target = None;
         for entry in &table.entries {
-            let key = format!("{here}.{}", entry.key);
-            let bad = |message: String| SettingsError::BadValue {
-                origin: entry.origin.clone(),
-                key: key.clone(),
-                message,
-            };
-            let text = match &entry.value {
-                ConfigValue::Text(t) => t.clone(),
-                ConfigValue::List(_) => return Err(bad("expected a single value".into())),
-            };
+            let (key, text) = stages::entry_text(&here, entry, false)?;
+            let bad = |message: String| stages::bad_value(entry, &key, message);
             match entry.key.as_str() {
                 "duration" => {
                     let seconds = timespan::parse_arg(&text).map_err(bad)?;

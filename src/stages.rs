@@ -12,6 +12,30 @@ use crate::timespan;
 
 const STAGE_KEYS: &[&str] = &["duration", "until", "users", "spawn-rate", "user-classes"];
 
+/// An error about one key of a stage table, named by its full path.
+pub(crate) fn bad_value(entry: &ConfigEntry, key: &str, message: String) -> SettingsError {
+    SettingsError::BadValue {
+        origin: entry.origin.clone(),
+        key: key.to_string(),
+        message,
+    }
+}
+
+/// The full key path (`profiles.P.stages[i].key`) and the scalar text of one entry of a
+/// stage table; a list is an error unless `list_ok`.
+pub(crate) fn entry_text(
+    here: &str,
+    entry: &ConfigEntry,
+    list_ok: bool,
+) -> Result<(String, String), SettingsError> {
+    let key = format!("{here}.{}", entry.key);
+    match &entry.value {
+        ConfigValue::Text(t) => Ok((key, t.clone())),
+        ConfigValue::List(_) if list_ok => Ok((key, String::new())),
+        ConfigValue::List(_) => Err(bad_value(entry, &key, "expected a single value".into())),
+    }
+}
+
 /// Validates and converts the stage tables of profile `profile`.
 pub fn parse(profile: &str, tables: &[StageTable]) -> Result<Vec<Stage>, SettingsError> {
     let mut stages: Vec<Stage> = Vec::new();
@@ -22,17 +46,8 @@ pub fn parse(profile: &str, tables: &[StageTable]) -> Result<Vec<Stage>, Setting
         let mut users = None;
         let mut spawn_rate = None;
         for entry in &table.entries {
-            let key = format!("{here}.{}", entry.key);
-            let bad = |message: String| SettingsError::BadValue {
-                origin: entry.origin.clone(),
-                key: key.clone(),
-                message,
-            };
-            let text = match &entry.value {
-                ConfigValue::Text(t) => t.clone(),
-                ConfigValue::List(_) if entry.key == "user-classes" => String::new(),
-                ConfigValue::List(_) => return Err(bad("expected a single value".into())),
-            };
+            let (key, text) = entry_text(&here, entry, entry.key == "user-classes")?;
+            let bad = |message: String| bad_value(entry, &key, message);
             match entry.key.as_str() {
                 "duration" => length = Some(span(&text).map_err(bad)?),
                 "until" => until = Some(span(&text).map_err(bad)?),

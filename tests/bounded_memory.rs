@@ -22,23 +22,14 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap()
 }
 
-async fn wait_for_requests(server: &locust_demo_target::DemoServer, count: u64) {
-    for _ in 0..6000 {
-        if server.counters().total >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the run never reached {count} requests");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_stays_flat_over_two_hundred_thousand_requests() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "fast.toml", FAST);
     let server = demo().await;
-    let child = tokio::process::Command::new(BIN)
-        .args([
+    let child = spawn_in(
+        dir.path(),
+        &[
             "--headless",
             "-f",
             "fast.toml",
@@ -53,13 +44,8 @@ async fn memory_stays_flat_over_two_hundred_thousand_requests() {
             "--only-summary",
             "--csv",
             "m",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        ],
+    );
     let pid = child.id().unwrap();
     // Warm-up: 22 history rows written means 22 one-second passes, the ring is full.
     let history = dir.path().join("m_stats_history.csv");
@@ -72,7 +58,7 @@ async fn memory_stays_flat_over_two_hundred_thousand_requests() {
     }
     let start = server.counters().total;
     let before = rss_kb(pid);
-    wait_for_requests(&server, start + 200_000).await;
+    wait_served(&server, start + 200_000).await;
     let after = rss_kb(pid);
     std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])

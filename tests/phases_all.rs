@@ -136,8 +136,9 @@ async fn sigterm_in_a_phase_skips_the_rest_and_still_writes_the_index() {
     write(dir.path(), "s.toml", SCENARIO);
     write(dir.path(), "locust.toml", &project("error_rate < 1%"));
     let server = demo().await;
-    let child = tokio::process::Command::new(BIN)
-        .args([
+    let child = spawn_in(
+        dir.path(),
+        &[
             "--profile",
             "all",
             "-H",
@@ -146,21 +147,10 @@ async fn sigterm_in_a_phase_skips_the_rest_and_still_writes_the_index() {
             "60s",
             "--html",
             "r/all.html",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        ],
+    );
     let pid = child.id().unwrap().to_string();
-    for _ in 0..200 {
-        if server.counters().total >= 5 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(server.counters().total >= 5, "the run never got going");
+    wait_served(&server, 5).await;
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])
         .status()

@@ -15,8 +15,9 @@ async fn interrupted_run(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "h.toml", HEALTH);
     let server = demo().await;
-    let child = tokio::process::Command::new(BIN)
-        .args([
+    let child = spawn_in(
+        dir.path(),
+        &[
             "--headless",
             "-f",
             "h.toml",
@@ -36,22 +37,11 @@ async fn interrupted_run(signal: &str) {
             "int.json",
             "--criterion",
             "error_rate == 0",
-        ])
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        ],
+    );
     let pid = child.id().unwrap().to_string();
     // Wait (bounded) until the run is really sending load.
-    for _ in 0..200 {
-        if server.counters().total >= 20 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(server.counters().total >= 20, "the run never got going");
+    wait_served(&server, 20).await;
     let status = std::process::Command::new("kill")
         .args([signal, &pid])
         .status()

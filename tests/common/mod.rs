@@ -67,6 +67,30 @@ pub async fn run_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Ou
     .expect("output is read")
 }
 
+/// Starts the binary in `cwd` without waiting; output is piped and the process is
+/// killed if the test drops it.
+pub fn spawn_in(cwd: &Path, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts")
+}
+
+/// Waits (bounded: up to 2 minutes) until the demo target has served `count` requests.
+pub async fn wait_served(server: &DemoServer, count: u64) {
+    for _ in 0..6000 {
+        if server.counters().total >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the run never reached {count} requests");
+}
+
 pub fn run_sync(cwd: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
