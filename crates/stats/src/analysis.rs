@@ -149,7 +149,8 @@ pub fn balance(labels: Option<&HeaderLabels>, expected: Option<usize>) -> Balanc
         };
     }
     let even = 1.0 / n as f64;
-    let instances: Vec<InstanceShare> = values
+    // Sorted by id, so reports and JSON list app1, app2, app3 whichever answered first.
+    let mut instances: Vec<InstanceShare> = values
         .iter()
         .map(|v| {
             let share = v.count as f64 / total as f64;
@@ -161,6 +162,7 @@ pub fn balance(labels: Option<&HeaderLabels>, expected: Option<usize>) -> Balanc
             }
         })
         .collect();
+    instances.sort_by(|a, b| a.id.cmp(&b.id));
     let mut max_deviation = instances.iter().map(|i| i.deviation).fold(0.0, f64::max);
     if seen < n {
         max_deviation = max_deviation.max(1.0);
@@ -221,9 +223,11 @@ mod tests {
 
     #[test]
     fn balance_deviation_from_an_even_share() {
-        let l = labels(&[("a", 1.0), ("a", 1.0), ("b", 1.0), ("c", 1.0)]);
+        let l = labels(&[("c", 1.0), ("a", 1.0), ("a", 1.0), ("b", 1.0)]);
         let b = balance(Some(&l), None);
         assert_eq!(b.total, 4);
+        let ids: Vec<&str> = b.instances.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"], "by id, not first seen");
         assert_eq!(b.instances[0].share, 0.5);
         assert!((b.max_deviation.unwrap() - 0.5).abs() < 1e-9);
         // An expected instance that never answered is a 100 % deviation.
