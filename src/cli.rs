@@ -108,6 +108,51 @@ pub struct Cli {
     #[arg(long = "headful", env = "LOCUST_HEADFUL", action = ArgAction::SetTrue, hide = true)]
     pub headful: bool,
 
+    /// Host to bind the web interface to (default 127.0.0.1; 0.0.0.0 must be asked for)
+    #[arg(long = "web-host", env = "LOCUST_WEB_HOST", value_name = "WEB_HOST")]
+    pub web_host: Option<String>,
+
+    /// Port on which to run the web host
+    #[arg(short = 'P', long = "web-port", env = "LOCUST_WEB_PORT", value_name = "WEB_PORT", value_parser = parse_port)]
+    pub web_port: Option<u16>,
+
+    /// Starts the test immediately (like --headless, but keeping the web UI)
+    #[arg(long = "autostart", env = "LOCUST_AUTOSTART", action = ArgAction::SetTrue)]
+    pub autostart: bool,
+
+    /// Quits the process this many seconds after the run ends (with --autostart)
+    #[arg(
+        long = "autoquit",
+        env = "LOCUST_AUTOQUIT",
+        value_name = "AUTOQUIT",
+        allow_negative_numbers = true
+    )]
+    pub autoquit: Option<i64>,
+
+    /// Serve the web interface under this path prefix, e.g. /locust
+    #[arg(
+        long = "web-base-path",
+        env = "LOCUST_WEB_BASE_PATH",
+        value_name = "WEB_BASE_PATH"
+    )]
+    pub web_base_path: Option<String>,
+
+    /// HTTP basic auth for the web interface, as user:password
+    #[arg(
+        long = "web-auth",
+        env = "LOCUST_WEB_AUTH",
+        value_name = "USER:PASSWORD"
+    )]
+    pub web_auth: Option<String>,
+
+    /// A file whose first line is user:password for the web interface's basic auth
+    #[arg(
+        long = "web-auth-file",
+        env = "LOCUST_WEB_AUTH_FILE",
+        value_name = "FILE"
+    )]
+    pub web_auth_file: Option<String>,
+
     /// Only run tasks that have one of these tags
     #[arg(short = 'T', long = "tags", env = "LOCUST_TAGS", num_args = 0.., value_name = "TAG")]
     pub tags: Option<Vec<String>>,
@@ -259,6 +304,12 @@ pub fn parse_spawn_rate(text: &str) -> Result<f64, String> {
         return Err("must be > 0".into());
     }
     Ok(value)
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("invalid int value: '{text}' (a port is 0..65535)"))
 }
 
 fn parse_positive_f64(text: &str) -> Result<f64, String> {

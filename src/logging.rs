@@ -87,9 +87,13 @@ pub fn init(level: &str, logfile: Option<&str>) -> std::io::Result<()> {
                 std::fs::create_dir_all(parent)?;
             }
             let file = OpenOptions::new().create(true).append(true).open(path)?;
-            builder.with_writer(Mutex::new(file)).try_init()
+            builder
+                .with_writer(crate::log_buffer::Tee(Mutex::new(file)))
+                .try_init()
         }
-        None => builder.with_writer(std::io::stderr).try_init(),
+        None => builder
+            .with_writer(crate::log_buffer::Tee(std::io::stderr))
+            .try_init(),
     };
     // A second init (tests) keeps the first logger; that is fine.
     drop(result);

@@ -7,11 +7,13 @@ mod arrival_settings;
 mod cli;
 mod cli_errors;
 mod config_file;
+mod config_keys;
 mod criteria;
 mod demo;
 mod engine;
 mod exit;
 mod http;
+mod log_buffer;
 mod logging;
 mod open_run;
 mod output;
@@ -23,9 +25,12 @@ mod run;
 mod settings;
 mod stages;
 mod task_ratio;
+mod ticker;
 mod timespan;
 mod verdict;
 mod verdict_settings;
+mod web;
+mod web_settings;
 
 use std::process::ExitCode;
 
@@ -100,7 +105,55 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
     check_runnable(&settings)?;
     let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
         .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    if !settings.headless {
+        return run_web(settings, plan, judge, cli, cwd);
+    }
     run_headless(settings, plan, judge, &cli).map(|o| o.exit_code)
+}
+
+/// Interactive mode: the web UI (with the demo target first when asked).
+fn run_web(
+    mut settings: settings::Settings,
+    plan: plan::Plan,
+    judge: verdict::Judge,
+    cli: Cli,
+    cwd: std::path::PathBuf,
+) -> Result<i32, Failure> {
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        tracing::info!(target: MAIN, "Starting locust-rs {}", env!("CARGO_PKG_VERSION"));
+        let demo = start_demo(&mut settings, &cli).await?;
+        let code = web::serve(settings, cli, cwd, plan, judge)
+            .await
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
+        if let Some(server) = demo {
+            server.shutdown().await;
+        }
+        Ok(code)
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("cannot start the runtime: {e}")))
+}
+
+/// `--demo`: the built-in target on a free 127.0.0.1 port becomes the host.
+async fn start_demo(
+    settings: &mut settings::Settings,
+    cli: &Cli,
+) -> Result<Option<locust_demo_target::DemoServer>, Failure> {
+    if !settings.demo {
+        return Ok(None);
+    }
+    let server = demo::start_in_process(cli)
+        .await
+        .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    tracing::info!(target: MAIN, "Demo target listening at {}", server.base_url());
+    settings.host = Some(server.base_url());
+    Ok(Some(server))
 }
 
 /// What this build cannot run yet, refused before any request.
@@ -118,11 +171,23 @@ fn check_runnable(settings: &settings::Settings) -> Result<(), Failure> {
         ));
     }
     if !settings.headless {
-        return Err(Failure::new(
-            exit::USAGE_ERROR,
-            "the web UI (Locust's default mode) is not part of this build yet: pass --headless, \
-             or set `headless = true` in locust.toml",
-        ));
+        let headless_only = if settings.stages.is_some() {
+            Some("stages (a load shape)")
+        } else if settings.arrival.is_some() {
+            Some("an arrival rate (the open model)")
+        } else {
+            None
+        };
+        if let Some(what) = headless_only {
+            return Err(Failure::new(
+                exit::USAGE_ERROR,
+                format!(
+                    "profile `{}` runs {what}, which runs headless only: add --headless \
+                     (the web UI starts tests with a user count and a spawn rate)",
+                    settings.profile.as_deref().unwrap_or("?")
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -223,25 +288,13 @@ fn run_headless(
     judge: verdict::Judge,
     cli: &Cli,
 ) -> Result<run::RunOutcome, Failure> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("cannot start the runtime: {e}")))?;
+    let runtime = runtime()?;
     runtime.block_on(async move {
         tracing::info!(target: MAIN, "Starting locust-rs {}", env!("CARGO_PKG_VERSION"));
         if let (Some(profile), Some(description)) = (&settings.profile, &settings.profile_description) {
             tracing::info!(target: MAIN, "Profile {profile}: {description}");
         }
-        let demo = if settings.demo {
-            let server = demo::start_in_process(cli)
-                .await
-                .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
-            tracing::info!(target: MAIN, "Demo target listening at {}", server.base_url());
-            settings.host = Some(server.base_url());
-            Some(server)
-        } else {
-            None
-        };
+        let demo = start_demo(&mut settings, cli).await?;
         plan.check_host(settings.host.as_deref())
             .map_err(|e| Failure::new(e.exit_code(), e))?;
         let hosts: Vec<String> = match &settings.host {

@@ -12,7 +12,8 @@ use crate::settings::Settings;
 #[derive(Clone)]
 pub struct Console {
     name_width: usize,
-    /// False with `--only-summary`: Locust then prints no periodic table at all.
+    /// False with `--only-summary`, and in UI mode unless `--print-stats`: Locust then
+    /// prints no periodic table at all.
     periodic: bool,
 }
 
@@ -33,7 +34,11 @@ impl Console {
     pub fn new(settings: &Settings) -> Self {
         Console {
             name_width: stats_name_width(),
-            periodic: !settings.only_summary,
+            periodic: if settings.headless {
+                !settings.only_summary
+            } else {
+                settings.print_stats
+            },
         }
     }
 

@@ -8,21 +8,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use locust_scenario::UserClass;
 use locust_stats::report::csv::CsvWriter;
-use locust_stats::{CacheRole, History, HistoryPoint, Recorder, Stats};
-use tokio::sync::watch;
+use locust_stats::{History, HistoryPoint, Recorder, Stats};
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, LabelHeaders, RunState, RunnerStatus, Shared};
+use crate::engine::{self, LabelHeaders, Shared};
 use crate::http::ClientFactory;
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::settings::Settings;
+use crate::ticker::{lock, Ticker};
 use crate::verdict::{Ending, Judge, INSTANCE_LABEL};
-
-/// Locust's console table interval.
-const CONSOLE_INTERVAL_TICKS: u64 = 2;
-/// Locust's CSV writer and stats-snapshot interval.
-const TICK: Duration = Duration::from_secs(1);
 
 pub fn now_epoch() -> f64 {
     SystemTime::now()
@@ -39,6 +34,10 @@ pub enum StopReason {
     Iterations,
     /// The profile's last stage ended.
     ShapeDone,
+    /// Stopped from the web UI (its Stop button, `/stop`, or its run time).
+    Stopped,
+    /// Not ended: a report asked for while the test runs.
+    StillRunning,
 }
 
 pub struct RunOutcome {
@@ -154,7 +153,10 @@ pub async fn headless(
             tracing::info!(target: MAIN, "--run-time limit reached, shutting down")
         }
         StopReason::Terminate => tracing::info!(target: MAIN, "Got SIGTERM signal"),
-        StopReason::Interrupt | StopReason::Iterations => {}
+        StopReason::Interrupt
+        | StopReason::Iterations
+        | StopReason::Stopped
+        | StopReason::StillRunning => {}
     }
     arrival_stop.cancel();
     let open = match open_run {
@@ -217,73 +219,8 @@ pub async fn headless(
     })
 }
 
-fn worker_shards() -> usize {
+pub fn worker_shards() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
-}
-
-fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    value.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Once a second: drain the recorder, snapshot for current percentiles, sample the
-/// chart history, write CSV; every two seconds print the table.
-struct Ticker {
-    stop: CancellationToken,
-    recorder: Recorder,
-    stats: Arc<Mutex<Stats>>,
-    history: Arc<Mutex<History>>,
-    cache: CacheRole,
-    status: watch::Receiver<RunnerStatus>,
-    console: Console,
-    reset_stats: bool,
-}
-
-impl Ticker {
-    /// Runs until stopped; returns the CSV writer.
-    async fn run(mut self, mut csv: Option<CsvWriter>) -> Option<CsvWriter> {
-        let mut interval = tokio::time::interval(TICK);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval.tick().await;
-        let mut ticks: u64 = 0;
-        let mut seen_ramps = 0;
-        loop {
-            tokio::select! {
-                biased;
-                _ = self.stop.cancelled() => return csv,
-                _ = interval.tick() => {}
-                changed = self.status.changed() => {
-                    if changed.is_err() {
-                        return csv;
-                    }
-                    let current = self.status.borrow().clone();
-                    if self.reset_stats && current.state == RunState::Running && current.ramps_completed > seen_ramps {
-                        seen_ramps = current.ramps_completed;
-                        tracing::info!(target: MAIN, "Resetting stats");
-                        self.recorder.reset();
-                        lock(&self.stats).reset(now_epoch());
-                    }
-                    continue;
-                }
-            }
-            ticks += 1;
-            let now = now_epoch();
-            let users = self.status.borrow().user_count;
-            let mut guard = lock(&self.stats);
-            guard.absorb(&self.recorder);
-            guard.tick(now);
-            let point =
-                HistoryPoint::sample(&guard, users, now, Some(&self.cache), Some(INSTANCE_LABEL));
-            lock(&self.history).push(point);
-            if let Some(writer) = csv.as_mut() {
-                if let Err(e) = writer.write(&guard, users, now) {
-                    tracing::error!(target: MAIN, "writing CSV files failed: {e}");
-                }
-            }
-            if ticks.is_multiple_of(CONSOLE_INTERVAL_TICKS) {
-                self.console.periodic(&guard);
-            }
-        }
-    }
 }
 
 async fn wait_for_end(
@@ -307,7 +244,7 @@ async fn wait_for_end(
 }
 
 #[cfg(unix)]
-async fn sigterm() {
+pub async fn sigterm() {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
         Ok(mut stream) => {
@@ -318,6 +255,6 @@ async fn sigterm() {
 }
 
 #[cfg(not(unix))]
-async fn sigterm() {
+pub async fn sigterm() {
     std::future::pending().await
 }

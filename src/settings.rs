@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{self, Cli};
+use crate::cli::Cli;
 use crate::config_file::{self, ConfigEntry, ConfigValue, Origin, ProjectConfig};
 use crate::criteria;
-use crate::timespan;
-use crate::verdict_settings::{header_name, label_settings, take_criteria, LabelSettings};
+use crate::verdict_settings::{label_settings, take_criteria, LabelSettings};
+
+pub(crate) use crate::config_keys::{apply_entries, normalize_list, strsim_closest};
 
 /// The project file read from the working directory.
 pub const PROJECT_FILE: &str = "locust.toml";
@@ -63,6 +64,9 @@ pub struct Settings {
     /// Success criteria as written, from the highest source that has any.
     pub criteria: Vec<criteria::Source>,
     pub labels: LabelSettings,
+    /// Periodic tables in UI mode (`--print-stats`).
+    pub print_stats: bool,
+    pub web: crate::web_settings::WebSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,47 +107,6 @@ impl SettingsError {
         2
     }
 }
-
-/// Keys a config file may set, with the Locust long option each maps to.
-const KNOWN_KEYS: &[&str] = &[
-    "locustfile",
-    "host",
-    "users",
-    "spawn-rate",
-    "arrival-rate",
-    "max-pool",
-    "run-time",
-    "headless",
-    "headful",
-    "tags",
-    "exclude-tags",
-    "csv",
-    "csv-full-history",
-    "print-stats",
-    "only-summary",
-    "reset-stats",
-    "json",
-    "json-file",
-    "loglevel",
-    "logfile",
-    "exit-code-on-error",
-    "stop-timeout",
-    "iterations",
-    "request-timeout",
-    "user-classes",
-    "profile",
-    "load-shape",
-    "phases",
-    "html",
-    "report-json",
-    "criteria",
-    "cache-header",
-    "cache-hit",
-    "cache-miss",
-    "instance-header",
-    "expected-instances",
-    "secret-headers",
-];
 
 /// Reads the project file (if present) and the `--config` file, then resolves.
 pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsError> {
@@ -251,165 +214,6 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     Ok(settings)
 }
 
-/// Fills unset fields of `cli` from config entries (earlier sources already won).
-pub fn apply_entries(cli: &mut Cli, entries: &[ConfigEntry]) -> Result<(), SettingsError> {
-    for entry in entries {
-        apply_entry(cli, entry)?;
-    }
-    Ok(())
-}
-
-fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> {
-    let key = entry.key.as_str();
-    let bad = |message: String| SettingsError::BadValue {
-        origin: entry.origin.clone(),
-        key: key.to_string(),
-        message,
-    };
-    let text = || match &entry.value {
-        ConfigValue::Text(t) => Ok(t.clone()),
-        ConfigValue::List(_) => Err(bad("expected a single value, not a list".into())),
-    };
-    let list = || match &entry.value {
-        ConfigValue::Text(t) if t.starts_with('[') => config_file::parse_list(t),
-        ConfigValue::Text(t) => vec![t.clone()],
-        ConfigValue::List(l) => l.clone(),
-    };
-    let boolean = || -> Result<bool, SettingsError> { parse_bool(&text()?).map_err(bad) };
-    match key {
-        "locustfile" => fill(&mut cli.locustfile, || Ok(list().join(",")))?,
-        "host" => fill(&mut cli.host, text)?,
-        "users" => fill(&mut cli.users, || {
-            cli::parse_config_users(&text()?).map_err(bad)
-        })?,
-        "spawn-rate" => fill(&mut cli.spawn_rate, || {
-            cli::parse_spawn_rate(&text()?).map_err(bad)
-        })?,
-        "arrival-rate" => fill(&mut cli.arrival_rate, || {
-            cli::parse_spawn_rate(&text()?).map_err(bad)
-        })?,
-        "max-pool" => fill(&mut cli.max_pool, || {
-            cli::parse_max_pool(&text()?).map_err(bad)
-        })?,
-        "run-time" => fill(&mut cli.run_time, || {
-            timespan::parse_arg(&text()?).map_err(bad)
-        })?,
-        "stop-timeout" => fill(&mut cli.stop_timeout, || {
-            timespan::parse_arg(&text()?).map_err(bad)
-        })?,
-        "request-timeout" => fill(&mut cli.request_timeout, || {
-            cli::parse_spawn_rate(&text()?).map_err(bad)
-        })?,
-        "iterations" => fill(&mut cli.iterations, || {
-            text()?
-                .parse()
-                .map_err(|_| bad("expected a whole number".into()))
-        })?,
-        "exit-code-on-error" => fill(&mut cli.exit_code_on_error, || {
-            text()?
-                .parse()
-                .map_err(|_| bad("expected an integer".into()))
-        })?,
-        "tags" => fill(&mut cli.tags, || Ok(list()))?,
-        "exclude-tags" => fill(&mut cli.exclude_tags, || Ok(list()))?,
-        "csv" => fill(&mut cli.csv, text)?,
-        "json-file" => fill(&mut cli.json_file, text)?,
-        "loglevel" => fill(&mut cli.loglevel, text)?,
-        "logfile" => fill(&mut cli.logfile, text)?,
-        "profile" => fill(&mut cli.profile, text)?,
-        "html" => fill(&mut cli.html, text)?,
-        "report-json" => fill(&mut cli.report_json, text)?,
-        "cache-header" => fill(&mut cli.cache_header, || header_name(text()?).map_err(bad))?,
-        "instance-header" => fill(&mut cli.instance_header, || {
-            header_name(text()?).map_err(bad)
-        })?,
-        "cache-hit" => fill(&mut cli.cache_hit, || Ok(list()))?,
-        "cache-miss" => fill(&mut cli.cache_miss, || Ok(list()))?,
-        "secret-headers" => fill(&mut cli.secret_header, || {
-            list()
-                .into_iter()
-                .map(header_name)
-                .collect::<Result<_, _>>()
-                .map_err(bad)
-        })?,
-        "expected-instances" => fill(&mut cli.expected_instances, || {
-            text()?
-                .parse()
-                .map_err(|_| bad("expected a whole number of instances".into()))
-        })?,
-        "load-shape" | "phases" => {
-            return Err(bad(format!(
-                "`{key}` belongs in a [profiles.NAME] table, not in [tool.locust] or --config"
-            )))
-        }
-        "user-classes" => {
-            if cli.user_classes.is_empty() {
-                cli.user_classes = list();
-            }
-        }
-        "headless" => cli.headless |= boolean()?,
-        "headful" => cli.headful |= boolean()?,
-        "csv-full-history" => cli.csv_full_history |= boolean()?,
-        "print-stats" => cli.print_stats |= boolean()?,
-        "only-summary" => cli.only_summary |= boolean()?,
-        "reset-stats" => cli.reset_stats |= boolean()?,
-        "json" => cli.json |= boolean()?,
-        _ => {
-            let hint = strsim_closest(key, KNOWN_KEYS)
-                .map(|k| format!(" (did you mean `{k}`?)"))
-                .unwrap_or_default();
-            return Err(SettingsError::UnknownKey {
-                origin: entry.origin.clone(),
-                key: key.to_string(),
-                hint,
-            });
-        }
-    }
-    Ok(())
-}
-
-fn fill<T>(
-    slot: &mut Option<T>,
-    value: impl FnOnce() -> Result<T, SettingsError>,
-) -> Result<(), SettingsError> {
-    if slot.is_none() {
-        *slot = Some(value()?);
-    }
-    Ok(())
-}
-
-/// Locust's boolean rule for config files and env vars.
-pub fn parse_bool(text: &str) -> Result<bool, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Ok(true),
-        "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(format!(
-            "Unexpected value '{text}'. Expecting 'true', 'false', 'yes', 'no', 'on', 'off', '1' or '0'"
-        )),
-    }
-}
-
-/// The closest candidate within a small edit distance, for "did you mean" hints.
-pub fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-/// `LOCUST_TAGS="[a, b]"` style: a single bracketed element becomes a list.
-pub(crate) fn normalize_list(values: Option<Vec<String>>) -> Option<Vec<String>> {
-    let values = values?;
-    let values = match values.as_slice() {
-        [single] if single.trim_start().starts_with('[') => config_file::parse_list(single),
-        _ => values,
-    };
-    let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
-    (!values.is_empty()).then_some(values)
-}
-
 fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, SettingsError> {
     if let Some(host) = &cli.host {
         if !(host.starts_with("http://") || host.starts_with("https://")) {
@@ -425,6 +229,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         return Err(SettingsError::BadLogLevel(loglevel));
     }
     let labels = label_settings(&cli)?;
+    let web = crate::web_settings::from_cli(&cli)?;
     let locustfile = cli
         .locustfile
         .clone()
@@ -478,6 +283,8 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         html: cli.html,
         report_json: cli.report_json,
         criteria: Vec::new(),
+        print_stats: cli.print_stats,
+        web,
         labels,
     })
 }

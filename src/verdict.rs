@@ -17,6 +17,7 @@ pub const CACHE_LABEL: usize = 0;
 pub const INSTANCE_LABEL: usize = 1;
 
 /// Everything decided before the first request that the end of the run needs.
+#[derive(Clone)]
 pub struct Judge {
     pub criteria: Vec<(Criterion, Source)>,
     pub redactor: Redactor,
@@ -137,25 +138,53 @@ pub fn conclude(
     judged: Judged,
     ending: &Ending<'_>,
 ) -> anyhow::Result<()> {
-    let Judged {
-        verdicts,
-        cache,
-        balance,
-        exit_code,
-    } = judged;
-    let block = criteria::console_block(&verdicts, exit_code);
+    let block = criteria::console_block(&judged.verdicts, judged.exit_code);
     if !block.is_empty() {
         eprint!("\n{}", judge.redactor.text(&block));
     }
     if settings.html.is_none() && settings.report_json.is_none() {
         return Ok(());
     }
+    let doc = document(settings, judge, judged, ending);
+    let run_time = settings.run_time.map(|d| d.as_secs());
+    let html = settings
+        .html
+        .as_deref()
+        .map(|t| report::substitute(t, settings.users, settings.spawn_rate, run_time));
+    for path in report::write(
+        &doc,
+        ending.start,
+        &judge.redactor,
+        html.as_deref(),
+        settings.report_json.as_deref(),
+    )? {
+        tracing::info!(target: crate::logging::MAIN, "Report written to {path}");
+    }
+    Ok(())
+}
+
+/// The report document of a run (finished, or still going for the web UI's
+/// `/stats/report`).
+pub fn document(
+    settings: &Settings,
+    judge: &Judge,
+    judged: Judged,
+    ending: &Ending<'_>,
+) -> report::ResultDoc {
+    let Judged {
+        verdicts,
+        cache,
+        balance,
+        exit_code,
+    } = judged;
     let (stop_reason, interrupted) = match ending.reason {
         StopReason::RunTime => ("run-time", false),
         StopReason::Iterations => ("iterations", false),
         StopReason::ShapeDone => ("shape-completed", false),
         StopReason::Interrupt => ("SIGINT", true),
         StopReason::Terminate => ("SIGTERM", true),
+        StopReason::Stopped => ("stopped", false),
+        StopReason::StillRunning => ("running", false),
     };
     let facts = RunFacts {
         profile: settings.profile.clone(),
@@ -194,21 +223,7 @@ pub fn conclude(
         judge.tasks.clone(),
     );
     doc.open_model = ending.open.map(report::open_model_doc);
-    let run_time = settings.run_time.map(|d| d.as_secs());
-    let html = settings
-        .html
-        .as_deref()
-        .map(|t| report::substitute(t, settings.users, settings.spawn_rate, run_time));
-    for path in report::write(
-        &doc,
-        ending.start,
-        &judge.redactor,
-        html.as_deref(),
-        settings.report_json.as_deref(),
-    )? {
-        tracing::info!(target: crate::logging::MAIN, "Report written to {path}");
-    }
-    Ok(())
+    doc
 }
 
 /// The command line as typed, quoted where needed, for the report.

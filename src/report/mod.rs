@@ -64,6 +64,14 @@ pub fn write(
     Ok(written)
 }
 
+/// The HTML report as a string (the web UI's `/stats/report`), redacted like the file.
+pub fn html_page(doc: &ResultDoc, start: f64, redactor: &Redactor) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(doc)?;
+    redactor.json(&mut value);
+    html::render(doc, &value, start, redactor)
+        .map_err(|e| anyhow::anyhow!("rendering the report failed: {e:#}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

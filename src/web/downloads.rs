@@ -1,0 +1,159 @@
+//! The web UI's downloads: Locust's CSV files of the current test (`/stats/requests/csv`,
+//! `/stats/failures/csv`, `/exceptions/csv`, `/stats/requests_full_history/csv`) and the
+//! HTML report (`/stats/report`), named as Locust names them.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use locust_stats::report::csv;
+use locust_stats::{History, Stats};
+
+use super::api::{with_stats, Shared};
+use super::session::Session;
+use crate::report;
+use crate::run::{now_epoch, StopReason};
+use crate::verdict::{self, Ending};
+
+/// `Locust_<start, local time>_<locustfile>[_<host>]`, Locust's download name stem.
+fn file_stem(session: &Session) -> String {
+    let start = session.current().map_or_else(now_epoch, |t| t.started);
+    let local = chrono::DateTime::from_timestamp(start.trunc() as i64, 0)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d-%Hh%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let host = session.host();
+    let mut stem = format!("Locust_{local}_{}", session.locustfile_label());
+    if !host.is_empty() {
+        stem.push('_');
+        stem.push_str(&host);
+    }
+    stem
+}
+
+fn attachment(content_type: &'static str, name: String, body: String) -> Response {
+    // A quote or line break in a host must not break the header.
+    let name: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect();
+    (
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (CONTENT_DISPOSITION, format!("attachment;filename={name}")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn csv_download(session: &Session, kind: &str, render: impl FnOnce(&Stats) -> String) -> Response {
+    let body = with_stats(session, render);
+    attachment(
+        "text/csv",
+        format!("{}_{kind}.csv", file_stem(session)),
+        body,
+    )
+}
+
+pub async fn requests_csv(State(session): State<Shared>) -> Response {
+    csv_download(&session, "requests", csv::stats_csv)
+}
+
+pub async fn failures_csv(State(session): State<Shared>) -> Response {
+    csv_download(&session, "failures", csv::failures_csv)
+}
+
+pub async fn exceptions_csv(State(session): State<Shared>) -> Response {
+    csv_download(&session, "exceptions", csv::exceptions_csv)
+}
+
+pub async fn full_history_csv(State(session): State<Shared>) -> Response {
+    let not_enabled = || {
+        (
+            StatusCode::NOT_FOUND,
+            "Error: Server was not started with option to generate full history.",
+        )
+            .into_response()
+    };
+    let Some(prefix) = session
+        .base
+        .csv_prefix
+        .as_ref()
+        .filter(|_| session.base.csv_full_history)
+    else {
+        return not_enabled();
+    };
+    match std::fs::read_to_string(format!("{prefix}_stats_history.csv")) {
+        Ok(body) => attachment(
+            "text/csv",
+            format!("{}_requests_full_history.csv", file_stem(&session)),
+            body,
+        ),
+        Err(_) => not_enabled(),
+    }
+}
+
+/// `/stats/report[?download=1]`: the report of the current (or last) test so far.
+pub async fn report_page(
+    State(session): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let page = match session.current() {
+        Some(test) => {
+            let history = test.history();
+            let (end, reason) = test
+                .ending()
+                .unwrap_or((now_epoch(), StopReason::StillRunning));
+            test.with_stats(|stats| {
+                let judged = verdict::judge(&test.settings, &test.judge, stats);
+                let ending = Ending {
+                    stats,
+                    open: None,
+                    history: &history,
+                    reason,
+                    start: test.started,
+                    end,
+                };
+                let doc = verdict::document(&test.settings, &test.judge, judged, &ending);
+                report::html_page(&doc, test.started, &test.judge.redactor)
+            })
+        }
+        None => {
+            let now = now_epoch();
+            let stats = Stats::new(now, false);
+            let judge = session.base_judge();
+            let judged = verdict::judge(&session.base, &judge, &stats);
+            let ending = Ending {
+                stats: &stats,
+                open: None,
+                history: &History::default(),
+                reason: StopReason::StillRunning,
+                start: now,
+                end: now,
+            };
+            let doc = verdict::document(&session.base, &judge, judged, &ending);
+            report::html_page(&doc, now, &judge.redactor)
+        }
+    };
+    let page = match page {
+        Ok(page) => page,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")).into_response(),
+    };
+    if query
+        .get("download")
+        .is_some_and(|v| !v.is_empty() && v != "0")
+    {
+        return attachment(
+            "text/html; charset=utf-8",
+            format!("{}.html", file_stem(&session)),
+            page,
+        );
+    }
+    ([(CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}

@@ -1,0 +1,321 @@
+//! The web UI's session: what the page and the API act on. It holds the scenario
+//! classes and settings the process started with, the current (or last) test, and the
+//! run-time timer; `/swarm` starts a test or changes the running one, `/stop` ends it.
+//! A new test after a stop starts from fresh figures, as Locust's does.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use locust_scenario::UserClass;
+use serde_json::{json, Value};
+
+use super::swarm_form::SwarmRequest;
+use super::test_run::TestRun;
+use crate::cli::Cli;
+use crate::config_file;
+use crate::logging::MAIN;
+use crate::plan::{self, Plan};
+use crate::run::StopReason;
+use crate::settings::{self, Settings, PROJECT_FILE};
+use crate::ticker::lock;
+use crate::verdict::{self, Judge};
+
+pub struct Session {
+    /// The settings the process started with (the form's defaults).
+    pub base: Settings,
+    cli: Cli,
+    cwd: PathBuf,
+    /// Every class of the scenario files, after `--tags`/`--exclude-tags`.
+    pub classes: Vec<Arc<UserClass>>,
+    judge: Judge,
+    /// Profiles of locust.toml that the UI can run (no stages, phases or arrival).
+    pub profiles: Vec<String>,
+    current: Mutex<Option<Arc<TestRun>>>,
+    timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Swarm and stop wait for each other, so two clicks never start two tests.
+    control: tokio::sync::Mutex<()>,
+}
+
+/// What a successful `/swarm` answers.
+pub struct Swarmed {
+    pub host: String,
+    pub run_time: Option<u64>,
+    pub user_classes: Option<Vec<String>>,
+}
+
+impl Session {
+    pub fn new(base: Settings, cli: Cli, cwd: PathBuf, plan: Plan, judge: Judge) -> Self {
+        let profiles = runnable_profiles(&cwd);
+        Session {
+            base,
+            cli,
+            cwd,
+            classes: plan.classes,
+            judge,
+            profiles,
+            current: Mutex::new(None),
+            timer: Mutex::new(None),
+            control: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn current(&self) -> Option<Arc<TestRun>> {
+        lock(&self.current).clone()
+    }
+
+    pub fn base_judge(&self) -> Judge {
+        self.judge.clone()
+    }
+
+    pub fn judge_cache_role(&self) -> locust_stats::CacheRole {
+        self.judge.cache_role.clone()
+    }
+
+    /// The host the form shows: the running test's, else the one given at start.
+    pub fn host(&self) -> String {
+        self.current()
+            .and_then(|t| t.settings.host.clone())
+            .or_else(|| self.base.host.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &'static str {
+        self.current().map_or("ready", |t| t.state())
+    }
+
+    pub fn user_count(&self) -> u64 {
+        self.current().map_or(0, |t| t.user_count())
+    }
+
+    /// `/swarm`: a new test, or new numbers for the running one.
+    pub async fn swarm(self: &Arc<Self>, request: SwarmRequest) -> Result<Swarmed, String> {
+        let _control = self.control.lock().await;
+        self.cancel_timer();
+        let running = self.current().filter(|t| t.is_running());
+        let test = match running {
+            Some(test) => {
+                self.check_unchanged(&test, &request)?;
+                test.ramp_to(request.user_count, request.spawn_rate).await;
+                test
+            }
+            None => {
+                let (settings, judge, classes) = self.prepare(&request)?;
+                let test = TestRun::start(settings, judge, classes)
+                    .await
+                    .map_err(|e| format!("{e:#}"))?;
+                *lock(&self.current) = Some(test.clone());
+                test
+            }
+        };
+        if let Some(seconds) = request.run_time {
+            let session = self.clone();
+            let timer = tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(seconds)).await;
+                tracing::info!(target: MAIN, "--run-time limit reached, stopping test");
+                session.stop_current(StopReason::RunTime).await;
+            });
+            *lock(&self.timer) = Some(timer.abort_handle());
+        }
+        Ok(Swarmed {
+            host: test.settings.host.clone().unwrap_or_default(),
+            run_time: request.run_time,
+            user_classes: (!request.user_classes.is_empty())
+                .then(|| test.classes.iter().map(|c| c.name.clone()).collect()),
+        })
+    }
+
+    /// `/stop` (and quitting): ends the running test, if any.
+    pub async fn stop(&self, reason: StopReason) {
+        let _control = self.control.lock().await;
+        self.cancel_timer();
+        self.stop_current(reason).await;
+    }
+
+    async fn stop_current(&self, reason: StopReason) {
+        if let Some(test) = self.current() {
+            if test.is_running() {
+                test.stop(reason).await;
+            }
+        }
+    }
+
+    fn cancel_timer(&self) {
+        if let Some(timer) = lock(&self.timer).take() {
+            timer.abort();
+        }
+    }
+
+    /// A running test keeps its host and classes: only the numbers change.
+    fn check_unchanged(&self, test: &TestRun, request: &SwarmRequest) -> Result<(), String> {
+        if let (Some(asked), Some(running)) = (&request.host, &test.settings.host) {
+            if asked.trim_end_matches('/') != running {
+                return Err(format!(
+                    "A test is running against {running}: stop it before changing the host"
+                ));
+            }
+        }
+        let running: Vec<&str> = test.classes.iter().map(|c| c.name.as_str()).collect();
+        if !request.user_classes.is_empty() && request.user_classes != running {
+            return Err(format!(
+                "A test is running with {}: stop it before changing the user classes",
+                running.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings, judge and classes of a new test from the form.
+    fn prepare(
+        &self,
+        request: &SwarmRequest,
+    ) -> Result<(Settings, Judge, Vec<Arc<UserClass>>), String> {
+        let (mut settings, judge_source) = match &request.profile {
+            Some(name) if Some(name) != self.base.profile.as_ref() => {
+                let (settings, plan) = self.for_profile(name)?;
+                (settings, Some(plan))
+            }
+            _ => (self.base.clone(), None),
+        };
+        let classes = judge_source
+            .as_ref()
+            .map_or_else(|| self.classes.clone(), |plan| plan.classes.clone());
+        let classes = pick_classes(classes, &request.user_classes)?;
+        let host = request
+            .host
+            .clone()
+            .or_else(|| self.base.host.clone())
+            .map(|h| h.trim_end_matches('/').to_string());
+        match &host {
+            Some(h) if !(h.starts_with("http://") || h.starts_with("https://")) => {
+                return Err(format!(
+                    "Invalid host '{h}': it must start with http:// or https://"
+                ))
+            }
+            None if classes.iter().any(|c| c.host.is_none()) => {
+                return Err("You must specify the base host (e.g. http://localhost:8080)".into())
+            }
+            _ => {}
+        }
+        settings.host = host;
+        settings.users = request.user_count;
+        settings.spawn_rate = request.spawn_rate;
+        settings.run_time = request.run_time.map(Duration::from_secs);
+        settings.user_classes = classes.iter().map(|c| c.name.clone()).collect();
+        let mut judge = match judge_source {
+            Some(plan) => Judge::prepare(&settings, &plan, verdict::command_line())
+                .map_err(|e| e.to_string())?,
+            None => self.judge.clone(),
+        };
+        judge.classes = settings.user_classes.clone();
+        judge.tasks = crate::task_ratio::shares(
+            &classes.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
+            Some(settings.users),
+        );
+        Ok((settings, judge, classes))
+    }
+
+    /// A profile picked in the form: its criteria, labels and description, and the
+    /// classes of its scenario files; the form's numbers still win.
+    fn for_profile(&self, name: &str) -> Result<(Settings, Plan), String> {
+        if !self.profiles.iter().any(|p| p == name) {
+            return Err(format!(
+                "Unknown profile '{name}' (profiles the web UI can run: {})",
+                if self.profiles.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.profiles.join(", ")
+                }
+            ));
+        }
+        let mut cli = self.cli.clone();
+        cli.profile = Some(name.to_string());
+        let mut resolved = settings::resolve(cli, &self.cwd).map_err(|e| e.to_string())?;
+        if resolved.stages.is_some() || resolved.arrival.is_some() || resolved.phases.is_some() {
+            return Err(format!(
+                "Profile '{name}' is a load shape, an arrival rate or a sequence of phases: run it with --headless --profile {name}"
+            ));
+        }
+        resolved.headless = false;
+        resolved.web = self.base.web.clone();
+        let plan = plan::build(&resolved).map_err(|e| e.to_string())?;
+        Ok((resolved, plan))
+    }
+
+    /// Locust's `window.templateArgs` subset the page needs.
+    pub fn template_args(&self) -> Value {
+        let (history, profile) = match self.current() {
+            Some(test) => (test.history().points(), test.settings.profile.clone()),
+            None => (Vec::new(), self.base.profile.clone()),
+        };
+        json!({
+            "available_profiles": self.profiles,
+            "available_user_classes": self.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            "history": history,
+            "host": self.host(),
+            "is_distributed": false,
+            "locustfile": self.locustfile_label(),
+            "num_users": self.base.users,
+            "percentiles_to_chart": [0.5, 0.95],
+            "profile": profile,
+            "run_time": self.base.run_time.map(|d| format!("{}s", d.as_secs())),
+            "spawn_rate": self.base.spawn_rate,
+            "state": self.state(),
+            "user_count": self.user_count(),
+            "version": env!("CARGO_PKG_VERSION"),
+            "worker_count": 0,
+        })
+    }
+
+    /// The scenario file (or folder) name, as Locust names downloads after it.
+    pub fn locustfile_label(&self) -> String {
+        self.base
+            .locustfiles
+            .first()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "locustfile".into())
+    }
+}
+
+fn pick_classes(
+    classes: Vec<Arc<UserClass>>,
+    names: &[String],
+) -> Result<Vec<Arc<UserClass>>, String> {
+    if names.is_empty() {
+        return Ok(classes);
+    }
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| !classes.iter().any(|c| &c.name == *n))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!("Unknown User(s): {}", unknown.join(", ")));
+    }
+    Ok(classes
+        .into_iter()
+        .filter(|c| names.contains(&c.name))
+        .collect())
+}
+
+/// Profiles of locust.toml a UI test can take (shapes and phases run headless).
+fn runnable_profiles(cwd: &std::path::Path) -> Vec<String> {
+    let path = cwd.join(PROJECT_FILE);
+    let Ok(project) = config_file::read_project_toml(&path) else {
+        return Vec::new();
+    };
+    project
+        .profiles
+        .iter()
+        .filter(|(_, p)| {
+            p.stages.is_empty()
+                && p.arrival.is_empty()
+                && !p
+                    .entries
+                    .iter()
+                    .any(|e| matches!(e.key.as_str(), "phases" | "load-shape" | "arrival-rate"))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
