@@ -204,3 +204,115 @@ fn finish(session: &Session) -> anyhow::Result<i32> {
     verdict::conclude(&test.settings, &test.judge, judged, &ending)?;
     Ok(exit_code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{to_bytes, Body};
+    use axum::http::{Request, StatusCode};
+    use clap::Parser;
+    use tower::ServiceExt;
+
+    const SCENARIO: &str = "[users.A]\nwait_time = \"constant(0.05)\"\n[[users.A.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n";
+
+    /// A session whose host is the discard port on loopback: nothing listens, so every
+    /// request is a recorded connection failure.
+    fn app(extra: &[&str]) -> (tempfile::TempDir, Router) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, SCENARIO).unwrap();
+        let file = file.display().to_string();
+        let mut args = vec!["locust-rs", "-f", &file, "-H", "http://127.0.0.1:9"];
+        args.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(args).unwrap();
+        let settings = crate::settings::resolve(cli.clone(), dir.path()).unwrap();
+        let plan = crate::plan::build(&settings).unwrap();
+        let judge = Judge::prepare(&settings, &plan, String::new()).unwrap();
+        let cwd = dir.path().to_path_buf();
+        let session = Arc::new(Session::new(settings, cli, cwd, plan, judge));
+        (dir, router(session))
+    }
+
+    async fn call(app: &Router, method: &str, uri: &str, body: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), 1 << 22).await.unwrap();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn json(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn api_routes_answer_as_locust_does() {
+        let (_dir, app) = app(&[]);
+        let (status, body) = call(&app, "GET", "/stats/requests", "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.starts_with("{\n  \"cache\""),
+            "2-space indent, sorted: {body}"
+        );
+        assert_eq!(json(&body)["state"], "ready");
+        let (_, body) = call(&app, "GET", "/worker-count", "").await;
+        assert_eq!(json(&body), serde_json::json!({"worker_count": 0}));
+        let (status, _) = call(&app, "GET", "/stop", "").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        let (_, body) = call(&app, "POST", "/swarm", "user_count=x&spawn_rate=1").await;
+        assert_eq!(
+            json(&body)["message"],
+            "Invalid user_count value: 'x' (must be an integer)"
+        );
+        let (_, page) = call(&app, "GET", "/", "").await;
+        assert!(page.contains("window.templateArgs = {"));
+        let (_, body) = call(&app, "GET", "/tasks", "").await;
+        assert_eq!(json(&body)["total"]["A"]["ratio"], 1.0);
+        let (status, body) = call(&app, "POST", "/stats/reset", "").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    }
+
+    #[tokio::test]
+    async fn a_swarm_against_a_dead_port_records_failures_and_stops() {
+        let (_dir, app) = app(&[]);
+        let (_, body) = call(&app, "POST", "/swarm", "user_count=2&spawn_rate=10").await;
+        let answer = json(&body);
+        assert_eq!(answer["success"], true, "{answer}");
+        assert_eq!(answer["host"], "http://127.0.0.1:9");
+        let mut failures = 0;
+        for _ in 0..200 {
+            let (_, body) = call(&app, "GET", "/stats/requests", "").await;
+            let stats = json(&body);
+            failures = stats["stats"].as_array().unwrap().last().unwrap()["num_failures"]
+                .as_u64()
+                .unwrap();
+            if failures > 0 {
+                assert!(stats["errors"][0]["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("ConnectionRefusedError"));
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(failures > 0, "connection failures are recorded");
+        let (_, body) = call(&app, "POST", "/stop", "").await;
+        assert_eq!(json(&body)["message"], "Test stopped");
+        let (_, body) = call(&app, "GET", "/stats/requests", "").await;
+        assert_eq!(json(&body)["state"], "stopped");
+    }
+
+    #[tokio::test]
+    async fn basic_auth_guards_the_api() {
+        let (_dir, app) = app(&["--web-auth", "u:p"]);
+        let (status, _) = call(&app, "GET", "/stats/requests", "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = call(&app, "POST", "/swarm", "user_count=1&spawn_rate=1").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -47,6 +47,13 @@ fn locust_bin() -> PathBuf {
     path
 }
 
+/// The Python of the Locust venv (it has `requests`, as Locust's API users do).
+pub fn venv_python() -> PathBuf {
+    let python = locust_bin().with_file_name("python");
+    assert!(python.is_file(), "{} is missing", python.display());
+    python
+}
+
 /// Runs the real Locust in `cwd` with no `LOCUST_*` settings from the environment, no
 /// proxy (all traffic is to 127.0.0.1), killed after [`LOCUST_TIMEOUT`].
 pub async fn locust_in(cwd: &Path, args: &[&str]) -> Output {

@@ -1,0 +1,117 @@
+//! The binary in interactive mode: started without `--headless` on a free port
+//! (`--web-port 0`), its URL read from the "Starting web interface at" log line, its
+//! output kept for the test, and the process killed when the test drops it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Child;
+
+pub struct WebUi {
+    pub url: String,
+    child: Option<Child>,
+    stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
+}
+
+const MARKER: &str = "Starting web interface at ";
+
+impl WebUi {
+    /// Starts `locust-rs --web-port 0 <args>` in `cwd` and waits (up to 60 s) for the UI.
+    pub async fn start(cwd: &Path, args: &[&str]) -> WebUi {
+        let mut all = vec!["--web-port", "0"];
+        all.extend_from_slice(args);
+        let mut child = super::spawn_in(cwd, &all);
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let (url_tx, url_rx) = tokio::sync::oneshot::channel();
+        let err_pipe = child.stderr.take().unwrap();
+        let kept = stderr.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(err_pipe).lines();
+            let mut url_tx = Some(url_tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split(MARKER).nth(1) {
+                    if let Some(tx) = url_tx.take() {
+                        let _ = tx.send(rest.trim().to_string());
+                    }
+                }
+                let mut text = kept.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        let out_pipe = child.stdout.take().unwrap();
+        let kept_out = stdout.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out_pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = kept_out.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        let url = match tokio::time::timeout(Duration::from_secs(60), url_rx).await {
+            Ok(Ok(url)) => url,
+            _ => {
+                let _ = child.start_kill();
+                panic!(
+                    "the web UI never started; stderr:\n{}",
+                    stderr.lock().unwrap()
+                );
+            }
+        };
+        WebUi {
+            url,
+            child: Some(child),
+            stderr,
+            stdout,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().and_then(Child::id).unwrap()
+    }
+
+    /// Sends `signal` (e.g. "INT") and waits up to 60 s for the exit; returns its code
+    /// and gives the output readers a moment to drain.
+    pub async fn signal_and_wait(&mut self, signal: &str) -> Option<i32> {
+        let pid = self.pid().to_string();
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.wait().await
+    }
+
+    /// Waits up to 60 s for the process to end by itself.
+    pub async fn wait(&mut self) -> Option<i32> {
+        let mut child = self.child.take().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .expect("the process ends within 60 s")
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        status.code()
+    }
+}
+
+impl Drop for WebUi {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
