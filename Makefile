@@ -2,7 +2,7 @@
 HOST ?= http://localhost:8080
 BIN := target/release/locust-rs
 
-.PHONY: demo test build load-test load-test-stress load-test-cache load-test-spike load-test-all health reports-clean lint bench bench-smoke
+.PHONY: demo test build load-test load-test-stress load-test-cache load-test-spike load-test-all load-test-ui health reports-clean lint bench bench-smoke
 
 build:
 	cargo build --release --locked
@@ -32,6 +32,10 @@ load-test-spike: build
 
 load-test-all: build
 	HOST=$(HOST) ./load_test.sh all
+
+## The web UI on http://localhost:8089 (WEB_PORT=...) against the system, until Ctrl-C.
+load-test-ui: build
+	HOST=$(HOST) ./load_test.sh interactive
 
 ## Is the system up? Gateway and every app instance.
 health:

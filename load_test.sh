@@ -4,7 +4,8 @@
 # writes the HTML report, JSON result and CSV files under load_test_reports/ and exits
 # with the run's exit code (0 pass, 3 criteria failed, 4 system down; see README).
 # HOST overrides the target (default http://localhost:8080); LOCUST_RS the binary;
-# extra flags go to locust-rs (e.g. `./load_test.sh basic -t 10s`).
+# extra flags go to locust-rs (e.g. `./load_test.sh basic -t 10s`). interactive serves
+# the web UI on WEB_PORT (default 8089) until Ctrl-C.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -46,8 +47,10 @@ stamp=$(date +%Y%m%d_%H%M%S)
 prefix="$REPORTS/${MODE}_${stamp}"
 
 if [ "$MODE" = interactive ]; then
-  "$BIN" -H "$HOST" "$@"
-  exit $?
+  WEB_PORT="${WEB_PORT:-8089}"
+  echo "load_test.sh: web UI at http://localhost:$WEB_PORT (127.0.0.1 only): set users and spawn rate, press Start; Ctrl-C ends it and writes $prefix.html and ${prefix}_*.csv" >&2
+  # exec: Ctrl-C and SIGTERM reach locust-rs itself, which then writes every report.
+  exec "$BIN" -H "$HOST" --web-port "$WEB_PORT" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
 fi
 "$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
 code=$?

@@ -126,7 +126,7 @@ async fn failing_requests_fail_the_script_through_the_criteria() {
 }
 
 #[tokio::test]
-async fn spike_runs_its_stages_and_the_web_ui_says_so() {
+async fn spike_runs_its_stages() {
     let server = demo().await;
     let reports = tempfile::tempdir().unwrap();
     // -t cuts the 90 s shape short inside its first stage; the stages still drive it.
@@ -138,10 +138,49 @@ async fn spike_runs_its_stages_and_the_web_ui_says_so() {
         "{stderr}"
     );
     assert!(stderr.contains("exit code 0; report: "), "{stderr}");
-    let output = load_test(&server.base_url(), reports.path(), &["interactive"]).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("web UI"), "{stderr}");
+}
+
+#[tokio::test]
+async fn interactive_serves_the_web_ui_and_writes_the_reports_on_ctrl_c() {
+    let server = demo().await;
+    let reports = tempfile::tempdir().unwrap();
+    let mut command = tokio::process::Command::new(repo_root().join("load_test.sh"));
+    command
+        .arg("interactive")
+        .env("HOST", server.base_url())
+        .env("LOCUST_RS", BIN)
+        .env("REPORTS", reports.path())
+        .env("WEB_PORT", "0");
+    let mut ui = common::web::WebUi::start_command(command).await;
+    assert!(ui
+        .stderr()
+        .contains("load_test.sh: web UI at http://localhost:"));
+    let swarm = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("{}/swarm", ui.url))
+        .form(&[("user_count", "2"), ("spawn_rate", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(swarm.status(), 200);
+    wait_served(&server, 20).await;
+    let code = ui.signal_and_wait("INT").await;
+    let stderr = ui.stderr();
+    assert_eq!(code, Some(0), "{stderr}");
+    let names: Vec<String> = std::fs::read_dir(reports.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for suffix in [".html", ".json", "_stats.csv"] {
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("interactive_") && n.ends_with(suffix)),
+            "{suffix} missing in {names:?}; {stderr}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -24,7 +24,20 @@ impl WebUi {
     pub async fn start(cwd: &Path, args: &[&str]) -> WebUi {
         let mut all = vec!["--web-port", "0"];
         all.extend_from_slice(args);
-        let mut child = super::spawn_in(cwd, &all);
+        let mut command = tokio::process::Command::new(super::BIN);
+        command.args(all).current_dir(cwd);
+        Self::start_command(command).await
+    }
+
+    /// Starts `command` (which ends up running locust-rs in UI mode, e.g. through
+    /// load_test.sh) with piped output, and waits (up to 60 s) for the UI.
+    pub async fn start_command(mut command: tokio::process::Command) -> WebUi {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the command starts");
         let stderr = Arc::new(Mutex::new(String::new()));
         let stdout = Arc::new(Mutex::new(String::new()));
         let (url_tx, url_rx) = tokio::sync::oneshot::channel();
