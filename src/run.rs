@@ -133,6 +133,7 @@ pub async fn headless(
             history: history.clone(),
             cache: judge.cache_role.clone(),
             status: status.clone(),
+            pool: settings.arrival.is_some().then(|| shared.clone()),
             console: console.clone(),
             reset_stats: settings.reset_stats,
         }
@@ -167,7 +168,7 @@ pub async fn headless(
     stop_ticker.cancel();
     let mut csv = ticker.await.ok().flatten();
 
-    let users_now = status.borrow().user_count;
+    let users_now = status.borrow().user_count + shared.pool_size();
     let mut stats = lock(&stats).clone();
     stats.absorb(&recorder);
     let ended = now_epoch();

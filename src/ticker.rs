@@ -11,7 +11,7 @@ use locust_stats::{CacheRole, History, HistoryPoint, Recorder, Stats};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{RunState, RunnerStatus};
+use crate::engine::{RunState, RunnerStatus, Shared};
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::run::now_epoch;
@@ -36,6 +36,8 @@ pub struct Ticker {
     pub history: Arc<Mutex<History>>,
     pub cache: CacheRole,
     pub status: watch::Receiver<RunnerStatus>,
+    /// Users the runner does not count (the open model's pool); None for closed runs.
+    pub pool: Option<Arc<Shared>>,
     pub console: Console,
     pub reset_stats: bool,
 }
@@ -69,7 +71,8 @@ impl Ticker {
             }
             ticks += 1;
             let now = now_epoch();
-            let users = self.status.borrow().user_count;
+            let users = self.status.borrow().user_count
+                + self.pool.as_ref().map_or(0, |shared| shared.pool_size());
             let mut guard = lock(&self.stats);
             guard.absorb(&self.recorder);
             guard.tick(now);

@@ -105,6 +105,45 @@ async fn the_rate_holds_while_the_target_stalls_and_the_corrected_latency_shows_
         "corrected p95 {p95_corrected} vs {p95}"
     );
     assert_eq!(server.counters().total, served as u64);
+    // The user-count column shows the pool (the stall made it grow to its limit).
+    let history = csv_rows(&dir.path().join("out_stats_history.csv"));
+    let column = history[0].iter().position(|c| c == "User Count").unwrap();
+    let peak = history[1..]
+        .iter()
+        .map(|row| row[column].parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(peak, 10, "the pool's users appear in the history");
+}
+
+#[tokio::test]
+async fn iterations_end_an_open_model_run_early() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo().await;
+    let started = std::time::Instant::now();
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &server.base_url(),
+        &[
+            "--arrival-rate",
+            "50",
+            "-t",
+            "60s",
+            "-i",
+            "25",
+            "--only-summary",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(server.counters().total, 25, "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "-i ends the run long before -t 60s: {stderr}"
+    );
 }
 
 #[tokio::test]

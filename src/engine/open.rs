@@ -2,6 +2,7 @@
 //! borrows an idle user from the pool (starting a new one, with its `on_start`, when
 //! none is idle) and runs one task. Users are kept until the end, then `on_stop` runs.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use locust_scenario::UserClass;
@@ -34,13 +35,19 @@ pub async fn run(
     let classes = Arc::new(classes);
     let total_weight: f64 = classes.iter().map(|c| c.weight.max(0.0)).sum();
     let counts = super::arrival::run(&schedule, pool, &stop, |intended| {
-        let (idle, classes, shared, corrected) = (
+        let (idle, classes, shared, corrected, stop) = (
             idle.clone(),
             classes.clone(),
             shared.clone(),
             corrected.clone(),
+            stop.clone(),
         );
         async move {
+            // `-i`: the schedule ends with the last allowed iteration, not at -t.
+            if shared.iterations_exhausted() {
+                stop.cancel();
+                return;
+            }
             let reused = lock(&idle).users.pop();
             let user = match reused {
                 Some(user) => Some(user),
@@ -50,6 +57,7 @@ pub async fn run(
                         idle.started += 1;
                         idle.started - 1
                     };
+                    shared.pool_users.fetch_add(1, Ordering::Relaxed);
                     let class = pick_class(&classes, total_weight);
                     match class {
                         Some(class) => {
@@ -70,6 +78,7 @@ pub async fn run(
     let users = std::mem::take(&mut lock(&idle).users);
     for user in users {
         user.finish().await;
+        shared.pool_users.fetch_sub(1, Ordering::Relaxed);
     }
     counts
 }

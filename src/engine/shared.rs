@@ -22,6 +22,8 @@ pub struct Shared {
     pub iterations: Option<u64>,
     pub iterations_started: AtomicU64,
     live_users: AtomicU64,
+    /// Open model: users in the pool (busy or idle), which no runner counts.
+    pub pool_users: AtomicU64,
     /// Woken when the last user of an iteration-limited run has left.
     pub iterations_done: Notify,
 }
@@ -41,6 +43,7 @@ impl Shared {
             iterations,
             iterations_started: AtomicU64::new(0),
             live_users: AtomicU64::new(0),
+            pool_users: AtomicU64::new(0),
             iterations_done: Notify::new(),
         }
     }
@@ -58,6 +61,17 @@ impl Shared {
             );
         }
         taken < limit
+    }
+
+    /// True once `-i` iterations have all been started.
+    pub fn iterations_exhausted(&self) -> bool {
+        self.iterations
+            .is_some_and(|limit| self.iterations_started.load(Ordering::Relaxed) >= limit)
+    }
+
+    /// Users in the open model's pool.
+    pub fn pool_size(&self) -> u64 {
+        self.pool_users.load(Ordering::Relaxed)
     }
 
     pub fn user_started(&self) {

@@ -74,6 +74,7 @@ impl TestRun {
                 history: history.clone(),
                 cache: judge.cache_role.clone(),
                 status: status.clone(),
+                pool: None,
                 console: Console::new(&settings),
                 reset_stats: settings.reset_stats,
             }
