@@ -12,6 +12,8 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-l
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # Headless Chromium renders the HTML report in tests/html_report.rs.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# chromedriver drives that Chromium over WebDriver in tests/web_ui_browser.rs (the web UI).
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test.sh: missing packages: ${need_apt[*]} (run as root, or install them)" >&2

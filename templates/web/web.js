@@ -109,6 +109,8 @@
       list.append(el("label", {}, box, name));
     }
     $("user-classes").hidden = classes.length === 0;
+    // Locust's key: the full-history CSV exists only with --csv-full-history.
+    if (args.stats_history_enabled === false) $("dl-history").parentElement.hidden = true;
     $("toggle-classes").addEventListener("click", () => {
       const boxes = classBoxes();
       const all = boxes.every((b) => b.checked);
@@ -305,7 +307,7 @@
       current_fail_per_sec: s.current_fail_per_sec,
       p50: current["response_time_percentile_0.5"] ?? null,
       p95: current["response_time_percentile_0.95"] ?? null,
-      total_avg: total.avg_response_time ?? null,
+      total_avg: total.num_requests ? total.avg_response_time ?? null : null,
       cache_hit_ratio: cache.hit_ratio ?? null,
       cache_hit_ms: cache.hit_ms ?? null,
       cache_miss_ms: cache.miss_ms ?? null,
