@@ -261,6 +261,7 @@ impl Session {
             "run_time": self.base.run_time.map(|d| format!("{}s", d.as_secs())),
             "spawn_rate": self.base.spawn_rate,
             "state": self.state(),
+            "stats_history_enabled": self.base.csv_full_history,
             "user_count": self.user_count(),
             "version": env!("CARGO_PKG_VERSION"),
             "worker_count": 0,
