@@ -67,21 +67,8 @@ pub async fn headless(
     let started = now_epoch();
     let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
     let history = Arc::new(Mutex::new(History::default()));
-    let mut csv = match &settings.csv_prefix {
-        Some(prefix) => Some(
-            CsvWriter::create(prefix, settings.csv_full_history, now_epoch())
-                .map_err(|e| anyhow::anyhow!("--csv {prefix}: {e}"))?,
-        ),
-        None => None,
-    };
-    let mut shared = Shared::new(
-        recorder.clone(),
-        ClientFactory::new(settings.request_timeout),
-        settings.host.clone(),
-        settings.iterations,
-    );
-    shared.labels = LabelHeaders::new(Judge::label_headers(settings));
-    let shared = Arc::new(shared);
+    let mut csv = csv_writer(settings, now_epoch())?;
+    let shared = shared_state(settings, &recorder);
     let corrected = Recorder::new(worker_shards());
     let open_classes = classes.clone();
     let runner = engine::start(classes, shared.clone(), settings.stop_timeout);
@@ -218,6 +205,30 @@ pub async fn headless(
         reason,
         summary,
     })
+}
+
+/// `--csv`: the writer of the four files (created now, so a bad path fails early).
+pub fn csv_writer(settings: &Settings, now: f64) -> anyhow::Result<Option<CsvWriter>> {
+    settings
+        .csv_prefix
+        .as_ref()
+        .map(|prefix| {
+            CsvWriter::create(prefix, settings.csv_full_history, now)
+                .map_err(|e| anyhow::anyhow!("--csv {prefix}: {e}"))
+        })
+        .transpose()
+}
+
+/// What every user of one test shares: recorder, clients, host, labels, `-i`.
+pub fn shared_state(settings: &Settings, recorder: &Recorder) -> Arc<Shared> {
+    let mut shared = Shared::new(
+        recorder.clone(),
+        ClientFactory::new(settings.request_timeout),
+        settings.host.clone(),
+        settings.iterations,
+    );
+    shared.labels = LabelHeaders::new(Judge::label_headers(settings));
+    Arc::new(shared)
 }
 
 pub fn worker_shards() -> usize {

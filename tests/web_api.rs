@@ -50,6 +50,30 @@ const ENTRY_KEYS: [&str; 15] = [
     "total_rps",
 ];
 
+/// The scenario in a temp dir, a demo target, and the UI pointed at it.
+struct Fixture {
+    dir: tempfile::TempDir,
+    server: locust_demo_target::DemoServer,
+    host: String,
+    ui: WebUi,
+}
+
+async fn start(extra: &[&str]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo().await;
+    let host = server.base_url();
+    let mut args = vec!["-f", "s.toml", "-H", host.as_str()];
+    args.extend_from_slice(extra);
+    let ui = WebUi::start(dir.path(), &args).await;
+    Fixture {
+        dir,
+        server,
+        host,
+        ui,
+    }
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
@@ -102,11 +126,12 @@ fn fd_count(pid: u32) -> usize {
 
 #[tokio::test]
 async fn swarm_watch_download_stop_against_the_demo_target() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let ui = WebUi::start(dir.path(), &["-f", "s.toml", "-H", &host, "-u", "7"]).await;
+    let Fixture {
+        dir: _dir,
+        server,
+        host,
+        ui,
+    } = start(&["-u", "7"]).await;
     assert!(ui.url.starts_with("http://127.0.0.1:"), "{}", ui.url);
 
     let page = client()
@@ -267,11 +292,12 @@ async fn swarm_watch_download_stop_against_the_demo_target() {
 
 #[tokio::test]
 async fn bad_requests_get_locust_messages_and_never_crash_the_server() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let ui = WebUi::start(dir.path(), &["-f", "s.toml", "-H", &host]).await;
+    let Fixture {
+        dir: _dir,
+        server,
+        host,
+        ui,
+    } = start(&[]).await;
     let swarm = format!("{}/swarm", ui.url);
     let cases: [(&[(&str, &str)], &str); 7] = [
         (
@@ -381,11 +407,12 @@ async fn bad_requests_get_locust_messages_and_never_crash_the_server() {
 
 #[tokio::test]
 async fn stop_and_start_again_many_times_leaks_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let ui = WebUi::start(dir.path(), &["-f", "s.toml", "-H", &host]).await;
+    let Fixture {
+        dir: _dir,
+        server: _server,
+        host: _host,
+        ui,
+    } = start(&[]).await;
     let swarm = format!("{}/swarm", ui.url);
     let stop = format!("{}/stop", ui.url);
     let form = [("user_count", "20"), ("spawn_rate", "100")];
@@ -434,25 +461,19 @@ async fn stop_and_start_again_many_times_leaks_nothing() {
 
 #[tokio::test]
 async fn quitting_writes_final_tables_csv_report_and_the_criteria_exit_code() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let mut ui = WebUi::start(
-        dir.path(),
-        &[
-            "-f",
-            "s.toml",
-            "-H",
-            &host,
-            "--csv",
-            "out/web",
-            "--html",
-            "out/web.html",
-            "--criterion",
-            "error_rate < 1%",
-        ],
-    )
+    let Fixture {
+        dir,
+        server,
+        host: _host,
+        mut ui,
+    } = start(&[
+        "--csv",
+        "out/web",
+        "--html",
+        "out/web.html",
+        "--criterion",
+        "error_rate < 1%",
+    ])
     .await;
     post_form(
         &format!("{}/swarm", ui.url),
@@ -485,29 +506,23 @@ async fn quitting_writes_final_tables_csv_report_and_the_criteria_exit_code() {
 
 #[tokio::test]
 async fn autostart_runs_the_test_and_autoquit_ends_the_process() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let mut ui = WebUi::start(
-        dir.path(),
-        &[
-            "-f",
-            "s.toml",
-            "-H",
-            &host,
-            "--autostart",
-            "-u",
-            "2",
-            "-r",
-            "2",
-            "-t",
-            "2s",
-            "--autoquit",
-            "1",
-            "Other",
-        ],
-    )
+    let Fixture {
+        dir: _dir,
+        server,
+        host: _host,
+        mut ui,
+    } = start(&[
+        "--autostart",
+        "-u",
+        "2",
+        "-r",
+        "2",
+        "-t",
+        "2s",
+        "--autoquit",
+        "1",
+        "Other",
+    ])
     .await;
     let code = ui.wait().await;
     let stderr = ui.stderr();
@@ -522,23 +537,12 @@ async fn autostart_runs_the_test_and_autoquit_ends_the_process() {
 
 #[tokio::test]
 async fn basic_auth_and_base_path_guard_every_route() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let ui = WebUi::start(
-        dir.path(),
-        &[
-            "-f",
-            "s.toml",
-            "-H",
-            &server.base_url(),
-            "--web-auth",
-            "ops:s3cret",
-            "--web-base-path",
-            "/locust",
-        ],
-    )
-    .await;
+    let Fixture {
+        dir: _dir,
+        server,
+        ui,
+        ..
+    } = start(&["--web-auth", "ops:s3cret", "--web-base-path", "/locust"]).await;
     assert!(ui.url.ends_with("/locust"), "{}", ui.url);
     let stats = format!("{}/stats/requests", ui.url);
     let anonymous = client().get(&stats).send().await.unwrap();
@@ -593,11 +597,12 @@ async fn basic_auth_and_base_path_guard_every_route() {
 #[tokio::test]
 async fn a_python_requests_script_drives_a_run_as_against_locust() {
     let python = common::locust::venv_python();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "s.toml", SCENARIO);
-    let server = demo().await;
-    let host = server.base_url();
-    let ui = WebUi::start(dir.path(), &["-f", "s.toml", "-H", &host]).await;
+    let Fixture {
+        dir: _dir,
+        server,
+        host,
+        ui,
+    } = start(&[]).await;
     let script = repo_root().join("tests/scripts/drive_web_api.py");
     let output = tokio::process::Command::new(python)
         .arg(&script)

@@ -11,10 +11,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, LabelHeaders, RunState, RunnerHandle, RunnerStatus, Shared};
-use crate::http::ClientFactory;
+use crate::engine::{self, RunState, RunnerHandle, RunnerStatus};
 use crate::output::Console;
-use crate::run::{now_epoch, worker_shards, StopReason};
+use crate::run::{csv_writer, now_epoch, shared_state, worker_shards, StopReason};
 use crate::settings::Settings;
 use crate::ticker::{lock, Ticker};
 use crate::verdict::{Judge, INSTANCE_LABEL};
@@ -48,21 +47,8 @@ impl TestRun {
         let started = now_epoch();
         let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
         let history = Arc::new(Mutex::new(History::default()));
-        let csv = match &settings.csv_prefix {
-            Some(prefix) => Some(
-                CsvWriter::create(prefix, settings.csv_full_history, started)
-                    .map_err(|e| anyhow::anyhow!("--csv {prefix}: {e}"))?,
-            ),
-            None => None,
-        };
-        let mut shared = Shared::new(
-            recorder.clone(),
-            ClientFactory::new(settings.request_timeout),
-            settings.host.clone(),
-            settings.iterations,
-        );
-        shared.labels = LabelHeaders::new(Judge::label_headers(&settings));
-        let shared = Arc::new(shared);
+        let csv = csv_writer(&settings, started)?;
+        let shared = shared_state(&settings, &recorder);
         let runner = engine::start(classes.clone(), shared.clone(), settings.stop_timeout);
         let status = runner.status();
         let ticker_stop = CancellationToken::new();
