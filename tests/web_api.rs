@@ -82,6 +82,17 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+async fn get_text(url: &str) -> String {
+    client()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn get_json(url: &str) -> Value {
     let response = client().get(url).send().await.unwrap();
     assert_eq!(response.status(), 200, "{url}");
@@ -134,14 +145,7 @@ async fn swarm_watch_download_stop_against_the_demo_target() {
     } = start(&["-u", "7"]).await;
     assert!(ui.url.starts_with("http://127.0.0.1:"), "{}", ui.url);
 
-    let page = client()
-        .get(&ui.url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&ui.url).await;
     assert!(page.contains("window.templateArgs = {"), "{page}");
     assert!(
         page.contains("\"num_users\":7"),
@@ -252,14 +256,7 @@ async fn swarm_watch_download_stop_against_the_demo_target() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(&rows.last().unwrap()[1], "Aggregated");
     assert_eq!(rows.last().unwrap()[2].parse::<u64>().unwrap(), served);
-    let failures = client()
-        .get(format!("{}/stats/failures/csv", ui.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let failures = get_text(&format!("{}/stats/failures/csv", ui.url)).await;
     assert!(
         failures.starts_with("Method,Name,Error,Occurrences"),
         "{failures}"
@@ -394,14 +391,7 @@ async fn bad_requests_get_locust_messages_and_never_crash_the_server() {
         hostile["host"],
         format!("{host}/scriptalert(1)/script").as_str()
     );
-    let page = client()
-        .get(&ui.url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&ui.url).await;
     assert!(!page.contains("<script>alert"), "{page}");
 }
 
