@@ -102,7 +102,7 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
     if let Some(names) = settings.phases.clone() {
         return run_phases(&cli, &cwd, settings, &names);
     }
-    check_runnable(&settings)?;
+    check_runnable(&settings, &plan)?;
     let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
         .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
     if !settings.headless {
@@ -156,8 +156,12 @@ async fn start_demo(
     Ok(Some(server))
 }
 
-/// What this build cannot run yet, refused before any request.
-fn check_runnable(settings: &settings::Settings) -> Result<(), Failure> {
+/// What cannot run as configured, refused before any request.
+fn check_runnable(settings: &settings::Settings, plan: &plan::Plan) -> Result<(), Failure> {
+    if let Some(stages) = &settings.stages {
+        plan.check_stage_classes(stages)
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    }
     if let Some((shape, origin)) = &settings.load_shape {
         return Err(Failure::new(
             exit::USAGE_ERROR,
@@ -208,7 +212,7 @@ fn run_phases(
             settings::resolve(phase_cli, cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
         let settings = phases::for_phase(&parent, name, resolved);
         let plan = plan::build(&settings).map_err(plan_failure)?;
-        check_runnable(&settings)?;
+        check_runnable(&settings, &plan)?;
         let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
             .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
         prepared.push((name.clone(), settings, plan, judge));

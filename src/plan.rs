@@ -52,6 +52,24 @@ impl Plan {
         self.classes.iter().map(|c| c.as_ref()).collect()
     }
 
+    /// Each stage's `user-classes` must name classes this run has.
+    pub fn check_stage_classes(&self, stages: &[crate::engine::Stage]) -> Result<(), String> {
+        let known: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
+        for classes in stages.iter().filter_map(|s| s.user_classes.as_ref()) {
+            if let Some(name) = classes.names.iter().find(|n| !known.contains(&n.as_str())) {
+                let hint = strsim_closest(name, &known)
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "{}: unknown user class `{name}`{hint}; this run has {}",
+                    classes.origin,
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// HttpUser needs a host: from `-H`, or the class's own.
     pub fn check_host(&self, host: Option<&str>) -> Result<(), PlanError> {
         if host.is_some() {

@@ -1,12 +1,13 @@
 //! A profile's `[[profiles.NAME.stages]]` read into the engine's `Stage` list and
 //! checked before any request: each stage has `duration` (its length) or `until` (its
-//! end since the start) as a Locust time span, `users` and `spawn-rate`; stages must
-//! move forward in time. Errors name the file, the line and the key.
+//! end since the start) as a Locust time span, `users` and `spawn-rate`, optionally
+//! `user-classes`; stages must move forward in time. Errors name the file, the line and
+//! the key.
 
 use std::time::Duration;
 
 use crate::config_file::{ConfigEntry, ConfigValue, ProjectConfig, StageTable};
-use crate::engine::Stage;
+use crate::engine::{Stage, StageClasses};
 use crate::settings::{strsim_closest, SettingsError};
 use crate::timespan;
 
@@ -45,6 +46,7 @@ pub fn parse(profile: &str, tables: &[StageTable]) -> Result<Vec<Stage>, Setting
         let mut until = None;
         let mut users = None;
         let mut spawn_rate = None;
+        let mut user_classes = None;
         for entry in &table.entries {
             let (key, text) = entry_text(&here, entry, entry.key == "user-classes")?;
             let bad = |message: String| bad_value(entry, &key, message);
@@ -54,11 +56,16 @@ pub fn parse(profile: &str, tables: &[StageTable]) -> Result<Vec<Stage>, Setting
                 "users" => users = Some(count(&text).map_err(bad)?),
                 "spawn-rate" => spawn_rate = Some(rate(&text).map_err(bad)?),
                 "user-classes" => {
-                    return Err(bad(
-                        "user classes per stage are not supported yet; set `user-classes` \
-                         on the profile instead"
-                            .into(),
-                    ))
+                    let names = class_names(&entry.value);
+                    if names.is_empty() {
+                        return Err(bad(
+                            "expected a list of user classes, e.g. [\"HighVolumeUser\"]".into(),
+                        ));
+                    }
+                    user_classes = Some(StageClasses {
+                        names,
+                        origin: format!("{}: key `{key}`", entry.origin),
+                    });
                 }
                 other => return Err(unknown(entry, &key, other)),
             }
@@ -106,9 +113,27 @@ pub fn parse(profile: &str, tables: &[StageTable]) -> Result<Vec<Stage>, Setting
             end,
             users: users.ok_or_else(|| missing("users"))?,
             spawn_rate: spawn_rate.ok_or_else(|| missing("spawn-rate"))?,
+            user_classes,
         });
     }
     Ok(stages)
+}
+
+/// `["A", "B"]`, or `"A B"` / `"A,B"` as one string.
+fn class_names(value: &ConfigValue) -> Vec<String> {
+    let items = match value {
+        ConfigValue::List(items) => items.clone(),
+        ConfigValue::Text(text) => vec![text.clone()],
+    };
+    let mut names: Vec<String> = items
+        .iter()
+        .flat_map(|item| item.split([',', ' ']))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(String::from)
+        .collect();
+    names.dedup();
+    names
 }
 
 /// A profile's `phases = ["basic", ...]`: each must name another profile of the project

@@ -145,3 +145,82 @@ async fn run_time_still_bounds_a_shaped_run() {
     );
     assert!(!stderr.contains("Shape test stopping"), "{stderr}");
 }
+
+const TWO_CLASSES: &str = r#"
+[users.Reader]
+wait_time = "constant(0.05)"
+[[users.Reader.tasks]]
+name = "health"
+request = { path = "/health" }
+
+[users.Gateway]
+wait_time = "constant(0.05)"
+[[users.Gateway.tasks]]
+name = "gateway"
+request = { path = "/gateway-health" }
+"#;
+
+/// Stage classes: Reader only, then Gateway only, then both.
+const CLASS_STAGES: &str = r#"
+[tool.locust]
+locustfile = "s.toml"
+headless = true
+
+[profiles.switch]
+[[profiles.switch.stages]]
+until = "2s"
+users = 4
+spawn-rate = 100
+user-classes = ["Reader"]
+[[profiles.switch.stages]]
+until = "4s"
+users = 4
+spawn-rate = 100
+user-classes = ["Gateway"]
+[[profiles.switch.stages]]
+until = "6s"
+users = 4
+spawn-rate = 100
+
+[profiles.typo]
+[[profiles.typo.stages]]
+until = "2s"
+users = 1
+spawn-rate = 1
+user-classes = ["Gateway", "Raeder"]
+"#;
+
+#[tokio::test]
+async fn each_stage_runs_only_its_user_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", TWO_CLASSES);
+    write(dir.path(), "locust.toml", CLASS_STAGES);
+    let server = demo().await;
+    let url = server.base_url();
+    let output = run_in(dir.path(), &["--profile", "switch", "-H", &url]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let spawned: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split("All users spawned: ").nth(1))
+        .collect();
+    assert_eq!(
+        spawned,
+        [
+            "{\"Gateway\": 0, \"Reader\": 4} (4 total users)",
+            "{\"Gateway\": 4, \"Reader\": 0} (4 total users)",
+            "{\"Gateway\": 2, \"Reader\": 2} (4 total users)",
+        ],
+        "{stderr}"
+    );
+
+    let output = run_in(dir.path(), &["--profile", "typo", "-H", &url]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "locust.toml:27: key `profiles.typo.stages[0].user-classes`: unknown user class `Raeder` (did you mean `Reader`?)"
+        ),
+        "{stderr}"
+    );
+}

@@ -17,7 +17,7 @@ mod user;
 pub use labels::LabelHeaders;
 pub use open::{run as run_open, ArrivalCounts, Pool, RateStage, Schedule};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
-pub use shape::{drive as drive_shape, Stage};
+pub use shape::{drive as drive_shape, Stage, StageClasses};
 pub use shared::Shared;
 
 use std::sync::Arc;

@@ -43,8 +43,15 @@ pub struct RunnerStatus {
 }
 
 enum Command {
-    Ramp { users: u64, rate: f64 },
-    Stop { done: oneshot::Sender<()> },
+    Ramp {
+        users: u64,
+        rate: f64,
+        /// Only these classes (a stage's `user-classes`); None: every class.
+        classes: Option<Vec<String>>,
+    },
+    Stop {
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// Tells a running test what to do.
@@ -57,7 +64,20 @@ pub struct RunnerHandle {
 impl RunnerHandle {
     /// Start, or change the user count and spawn rate of a running test.
     pub async fn ramp_to(&self, users: u64, rate: f64) {
-        let _ = self.commands.send(Command::Ramp { users, rate }).await;
+        self.ramp_to_classes(users, rate, None).await;
+    }
+
+    /// As `ramp_to`, with users of `classes` only (None: all). Users of other classes
+    /// stop at once; the rest are rebalanced toward the classes' weights.
+    pub async fn ramp_to_classes(&self, users: u64, rate: f64, classes: Option<Vec<String>>) {
+        let _ = self
+            .commands
+            .send(Command::Ramp {
+                users,
+                rate,
+                classes,
+            })
+            .await;
     }
 
     /// Stops every user (per `--stop-timeout`) and waits until they are gone.
@@ -87,8 +107,10 @@ struct ActiveRamp {
 struct Runner {
     weights: Vec<ClassWeight>,
     dispatcher: Dispatcher,
-    /// Class of the n-th user, generated as far as users were ever started.
+    /// Class of the n-th user of the target distribution, generated as far as needed.
     sequence: Vec<usize>,
+    /// Classes users may currently belong to.
+    active: Vec<bool>,
     users: Vec<RunningUser>,
     next_user_index: u64,
     launch: Launcher,
@@ -109,6 +131,7 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
     let (commands, inbox) = mpsc::channel(16);
     let runner = Runner {
         dispatcher: Dispatcher::new(weights.clone()),
+        active: vec![true; weights.len()],
         weights,
         sequence: Vec::new(),
         users: Vec::new(),
@@ -137,7 +160,9 @@ impl Runner {
             tokio::select! {
                 biased;
                 command = inbox.recv() => match command {
-                    Some(Command::Ramp { users, rate }) => self.begin_ramp(users, rate),
+                    Some(Command::Ramp { users, rate, classes }) => {
+                        self.begin_ramp(users, rate, classes.as_deref());
+                    }
                     Some(Command::Stop { done }) => {
                         self.stop_all().await;
                         let _ = done.send(());
@@ -152,12 +177,17 @@ impl Runner {
         }
     }
 
-    fn begin_ramp(&mut self, users: u64, rate: f64) {
+    fn begin_ramp(&mut self, users: u64, rate: f64, classes: Option<&[String]>) {
         tracing::info!(
             target: RUNNERS,
             "Ramping to {users} users at a rate of {rate:.2} per second"
         );
+        let switched = self.switch_classes(classes);
         let steps = ramp::Ramp::new(self.users.len() as u64, users, rate);
+        if switched && steps.len() == 0 {
+            // Same count, other classes: rebalance now.
+            self.set_user_count(users);
+        }
         self.ramp = Some(ActiveRamp {
             started: Instant::now(),
             steps,
@@ -202,21 +232,90 @@ impl Runner {
         self.publish(RunState::Running, true);
     }
 
-    fn set_user_count(&mut self, target: u64) {
-        let target = target as usize;
-        while self.users.len() < target {
-            let position = self.users.len();
-            if position == self.sequence.len() {
-                let Some(class) = self.dispatcher.next_class() else {
-                    break;
-                };
-                self.sequence.push(class);
-            }
-            self.spawn_user(self.sequence[position]);
+    /// Restricts users to `classes` (None: all). Users of excluded classes stop now, and
+    /// the target distribution starts again over the classes left. True if it changed.
+    fn switch_classes(&mut self, classes: Option<&[String]>) -> bool {
+        let active: Vec<bool> = self
+            .weights
+            .iter()
+            .map(|w| classes.is_none_or(|names| names.contains(&w.name)))
+            .collect();
+        if active == self.active {
+            return false;
         }
-        while self.users.len() > target {
-            if let Some(user) = self.users.pop() {
+        let users = std::mem::take(&mut self.users);
+        for user in users {
+            if active[user.class] {
+                self.users.push(user);
+            } else {
                 self.stop_user(&user);
+            }
+        }
+        let masked = self
+            .weights
+            .iter()
+            .zip(&active)
+            .map(|(w, on)| ClassWeight {
+                weight: if *on { w.weight } else { 0.0 },
+                fixed_count: if *on { w.fixed_count } else { 0 },
+                name: w.name.clone(),
+            })
+            .collect();
+        self.dispatcher = Dispatcher::new(masked);
+        self.sequence.clear();
+        self.active = active;
+        true
+    }
+
+    /// Users per class among the first `target` of the target distribution (the
+    /// dispatcher's sequence, generated as far as needed).
+    fn desired_counts(&mut self, target: usize) -> Vec<u64> {
+        while self.sequence.len() < target {
+            let Some(class) = self.dispatcher.next_class() else {
+                break;
+            };
+            self.sequence.push(class);
+        }
+        let mut counts = vec![0u64; self.weights.len()];
+        for &class in self.sequence.iter().take(target) {
+            counts[class] += 1;
+        }
+        counts
+    }
+
+    /// Moves to `target` users distributed as the sequence's first `target`: surplus
+    /// users stop, the most recently started first (Locust's LIFO ramp-down); missing
+    /// ones start in sequence order.
+    fn set_user_count(&mut self, target: u64) {
+        let desired = self.desired_counts(target as usize);
+        let mut counts = vec![0u64; self.weights.len()];
+        for user in &self.users {
+            counts[user.class] += 1;
+        }
+        let mut leaving = vec![false; self.users.len()];
+        for (position, user) in self.users.iter().enumerate().rev() {
+            if counts[user.class] > desired[user.class] {
+                counts[user.class] -= 1;
+                leaving[position] = true;
+            }
+        }
+        if leaving.contains(&true) {
+            let users = std::mem::take(&mut self.users);
+            for (user, leaves) in users.into_iter().zip(leaving) {
+                if leaves {
+                    self.stop_user(&user);
+                } else {
+                    self.users.push(user);
+                }
+            }
+        }
+        let mut placed = vec![0u64; self.weights.len()];
+        for position in 0..self.sequence.len().min(target as usize) {
+            let class = self.sequence[position];
+            placed[class] += 1;
+            if placed[class] > counts[class] {
+                counts[class] += 1;
+                self.spawn_user(class);
             }
         }
     }
@@ -444,5 +543,46 @@ mod tests {
             }
             status.changed().await.unwrap();
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn switching_classes_stops_the_excluded_and_rebalances() {
+        let handle = spawn(
+            classes(&[("A", 1.0), ("B", 1.0), ("C", 2.0)]),
+            idle_users(),
+            Duration::ZERO,
+        );
+        let running = |handle: &RunnerHandle| {
+            let mut status = handle.status();
+            async move {
+                loop {
+                    let current = status.borrow_and_update().clone();
+                    if current.state == RunState::Running {
+                        return current.class_counts;
+                    }
+                    status.changed().await.unwrap();
+                }
+            }
+        };
+        handle
+            .ramp_to_classes(6, 100.0, Some(vec!["A".into(), "B".into()]))
+            .await;
+        let counts = running(&handle).await;
+        assert_eq!((counts["A"], counts["B"], counts["C"]), (3, 3, 0));
+        handle
+            .ramp_to_classes(4, 100.0, Some(vec!["C".into()]))
+            .await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let counts = running(&handle).await;
+        assert_eq!((counts["A"], counts["B"], counts["C"]), (0, 0, 4));
+        // All classes again at the same count: rebalanced to the weights 1:1:2.
+        handle.ramp_to(4, 100.0).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let counts = running(&handle).await;
+        assert_eq!((counts["A"], counts["B"], counts["C"]), (1, 1, 2));
+        handle.ramp_to(8, 100.0).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let counts = running(&handle).await;
+        assert_eq!((counts["A"], counts["B"], counts["C"]), (2, 2, 4));
     }
 }

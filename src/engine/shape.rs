@@ -12,12 +12,22 @@ use super::runner::RunnerHandle;
 use crate::logging::RUNNERS;
 
 /// One stage: from the previous stage's end until `end` (since the shape started),
-/// head for `users` at `spawn_rate` users per second.
+/// head for `users` at `spawn_rate` users per second, of `user_classes` only when set
+/// (Locust's shape tick returning classes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
     pub end: Duration,
     pub users: u64,
     pub spawn_rate: f64,
+    pub user_classes: Option<StageClasses>,
+}
+
+/// A stage's classes and where they were written (for errors about unknown names).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageClasses {
+    pub names: Vec<String>,
+    /// `locust.toml:42: key `profiles.spike.stages[1].user-classes``.
+    pub origin: String,
 }
 
 /// Plays `stages` on `runner` and cancels `done` after the last one ends. Stopping
@@ -32,7 +42,10 @@ pub async fn drive(runner: RunnerHandle, stages: Vec<Stage>, done: CancellationT
             stage.users,
             stage.spawn_rate
         );
-        runner.ramp_to(stage.users, stage.spawn_rate).await;
+        let classes = stage.user_classes.as_ref().map(|c| c.names.clone());
+        runner
+            .ramp_to_classes(stage.users, stage.spawn_rate, classes)
+            .await;
         tokio::time::sleep_until(started + stage.end).await;
     }
     tracing::info!(target: RUNNERS, "Shape test stopping");
@@ -57,6 +70,7 @@ mod tests {
             end: Duration::from_secs(end),
             users,
             spawn_rate,
+            user_classes: None,
         }
     }
 
