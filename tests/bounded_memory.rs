@@ -23,7 +23,7 @@ fn rss_kb(pid: u32) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_stays_flat_over_two_hundred_thousand_requests() {
+async fn memory_stays_flat_over_four_hundred_thousand_requests() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "fast.toml", FAST);
     let server = demo().await;
@@ -56,9 +56,13 @@ async fn memory_stays_flat_over_two_hundred_thousand_requests() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Two stretches of 200,000 requests: a leak grows in both, while a one-off step of
+    // the allocator (a new segment for a busy worker thread) shows in one at most.
     let start = server.counters().total;
     let before = rss_kb(pid);
     wait_served(&server, start + 200_000).await;
+    let middle = rss_kb(pid);
+    wait_served(&server, start + 400_000).await;
     let after = rss_kb(pid);
     std::process::Command::new("kill")
         .args(["-INT", &pid.to_string()])
@@ -69,9 +73,9 @@ async fn memory_stays_flat_over_two_hundred_thousand_requests() {
         .unwrap()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    // 200,000 more requests: a sample list of f64 alone would add 1.6 MB.
+    // 200,000 more requests: a sample list of f64 alone would add 1.6 MB to each.
     assert!(
-        after <= before + 1024,
-        "RSS grew from {before} KB to {after} KB over 200,000 requests"
+        middle <= before + 1024 || after <= middle + 1024,
+        "RSS grew in both stretches of 200,000 requests: {before} KB, {middle} KB, {after} KB"
     );
 }
