@@ -1,7 +1,8 @@
 //! One simulated user: `on_start`, then weighted tasks separated by its wait time, then
-//! `on_stop` — Locust's User lifecycle. Stopping follows `--stop-timeout`: a sleeping
-//! user leaves at once, a busy one finishes its task unless it is killed. The open model
-//! (`PooledUser`) runs the same tasks one iteration at a time, without the wait loop.
+//! `on_stop` — Locust's User lifecycle. Pacing wait times follow a `Pacer`'s deadlines.
+//! Stopping follows `--stop-timeout`: a sleeping user leaves at once, a busy one
+//! finishes its task unless it is killed. The open model (`PooledUser`) runs the same
+//! tasks one iteration at a time, without the wait loop.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pacer::Pacer;
 use super::shared::Shared;
 use crate::http::{Outgoing, UserClient};
 
@@ -172,6 +174,11 @@ impl UserRun {
 
     async fn lifecycle(&mut self) {
         let class = self.class.clone();
+        // Locust starts the pacing clock when the user is created, before on_start.
+        let pacer = class
+            .wait_time
+            .pacing_period()
+            .map(|period| Pacer::new(period, Instant::now()));
         match self.run_steps(&class.on_start).await {
             Ok(()) | Err(Interrupted::Failed) => {}
             // Locust: an exception in on_start kills the user (on_stop still runs).
@@ -180,17 +187,16 @@ impl UserRun {
                 return;
             }
         }
-        self.task_loop().await;
+        self.task_loop(pacer).await;
         self.on_stop().await;
     }
 
-    async fn task_loop(&mut self) {
+    async fn task_loop(&mut self, mut pacer: Option<Pacer>) {
         let class = self.class.clone();
         let total_weight: u64 = class.tasks.iter().map(|t| u64::from(t.weight)).sum();
         if total_weight == 0 {
             return;
         }
-        let mut last_wait_end = Instant::now();
         loop {
             if self.signals.graceful.is_cancelled() || !self.shared.take_iteration() {
                 return;
@@ -198,22 +204,36 @@ impl UserRun {
             if !self.run_task(total_weight).await {
                 return;
             }
-            let wait = class
-                .wait_time
-                .next_wait(&mut self.rng, last_wait_end.elapsed());
-            if wait.is_zero() {
-                // A zero sleep would still wait for the next timer tick (about 1 ms);
-                // yielding keeps other users fair without that cost.
-                tokio::task::yield_now().await;
-            } else {
-                tokio::select! {
-                    biased;
-                    _ = self.signals.graceful.cancelled() => return,
-                    _ = tokio::time::sleep(wait) => {}
-                }
+            if !self.wait(pacer.as_mut()).await {
+                return;
             }
-            last_wait_end = Instant::now();
         }
+    }
+
+    /// The wait after a task; false if the user was told to stop meanwhile.
+    async fn wait(&mut self, pacer: Option<&mut Pacer>) -> bool {
+        let sleep = match pacer {
+            Some(pacer) => {
+                let now = Instant::now();
+                let next = pacer.next_start(now);
+                (next > now).then(|| tokio::time::sleep_until(next))
+            }
+            None => {
+                let wait = self.class.wait_time.next_wait(&mut self.rng);
+                (!wait.is_zero()).then(|| tokio::time::sleep(wait))
+            }
+        };
+        match sleep {
+            // A zero sleep would still wait for the next timer tick (about 1 ms);
+            // yielding keeps other users fair without that cost.
+            None => tokio::task::yield_now().await,
+            Some(sleep) => tokio::select! {
+                biased;
+                _ = self.signals.graceful.cancelled() => return false,
+                _ = sleep => {}
+            },
+        }
+        true
     }
 
     async fn on_stop(&mut self) {
@@ -325,4 +345,83 @@ fn pick_task<'a>(tasks: &'a [Task], total_weight: u64, rng: &mut SmallRng) -> &'
         roll -= weight;
     }
     &tasks[tasks.len() - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    use locust_scenario::WaitTime;
+    use locust_stats::Recorder;
+
+    use crate::http::ClientFactory;
+
+    /// A user whose one task sends nothing (it has no steps), so that only the loop's
+    /// timing is measured. The iteration budget counts its task starts.
+    fn silent_user(wait_time: WaitTime) -> (Arc<Shared>, StopSignals, tokio::task::JoinHandle<()>) {
+        let class = Arc::new(UserClass {
+            name: "Silent".into(),
+            weight: 1.0,
+            fixed_count: 0,
+            wait_time,
+            host: Some("http://127.0.0.1:9".into()),
+            tags: Vec::new(),
+            tasks: vec![Task {
+                name: "nothing".into(),
+                weight: 1,
+                tags: Vec::new(),
+                steps: Vec::new(),
+                requires: Vec::new(),
+            }],
+            on_start: Vec::new(),
+            on_stop: Vec::new(),
+            source: Default::default(),
+        });
+        let shared = Arc::new(Shared::new(
+            Recorder::new(1),
+            ClientFactory::new(Duration::from_secs(1)),
+            None,
+            Some(u64::MAX),
+        ));
+        shared.user_started();
+        let signals = StopSignals::new();
+        let user = tokio::spawn(run_user(0, class, shared.clone(), signals.clone()));
+        (shared, signals, user)
+    }
+
+    fn tasks_started(shared: &Shared) -> u64 {
+        shared.iterations_started.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_through_the_user_loop_does_not_drift() {
+        // 1/3 s is no whole number of timer ticks (1 ms): every wake-up is up to 1 ms
+        // late, and a wait measured from the wake-up would drift by that much each time
+        // (about 2 s over these 3,000 periods).
+        let origin = Instant::now();
+        let (shared, signals, user) = silent_user(WaitTime::ConstantThroughput(3.0));
+        let period = WaitTime::ConstantPacing(1.0 / 3.0).pacing_period().unwrap();
+        for n in 1..=3000u32 {
+            let due = origin + period * n;
+            tokio::time::sleep_until(due - Duration::from_millis(1)).await;
+            assert_eq!(tasks_started(&shared), u64::from(n), "before start {n}");
+            tokio::time::sleep_until(due + Duration::from_millis(1)).await;
+            assert_eq!(tasks_started(&shared), u64::from(n) + 1, "after start {n}");
+        }
+        signals.graceful.cancel();
+        user.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sleeping_pacing_user_leaves_at_once_on_a_graceful_stop() {
+        let (shared, signals, user) = silent_user(WaitTime::ConstantPacing(60.0));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(tasks_started(&shared), 1);
+        let stopped = Instant::now();
+        signals.graceful.cancel();
+        user.await.unwrap();
+        assert_eq!(stopped.elapsed(), Duration::ZERO);
+        assert_eq!(tasks_started(&shared), 1);
+    }
 }
