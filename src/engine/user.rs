@@ -4,7 +4,7 @@
 //! finishes its task unless it is killed. The open model (`PooledUser`) runs the same
 //! tasks one iteration at a time, without the wait loop.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use locust_scenario::{Outcome, ResponseView, Step, StepError, Task, UserClass, UserVars};
@@ -21,15 +21,21 @@ use crate::http::{Outgoing, UserClient};
 /// How long `on_stop` may take after a user was told to stop.
 const ON_STOP_LIMIT: Duration = Duration::from_secs(10);
 /// How long a killed user's request in flight may still take to be answered and counted.
-const KILL_GRACE: Duration = Duration::from_secs(1);
+/// Locust abandons it at once; a short grace keeps an answer already on its way counted
+/// (on loopback that takes well under a millisecond) while a stop with thousands of users
+/// stays within 100 ms even when the target is slow or saturated.
+const KILL_GRACE: Duration = Duration::from_millis(50);
 
 /// The two ways a user is told to stop.
 #[derive(Clone)]
 pub struct StopSignals {
     /// Finish the current task, then leave (skip the wait).
     pub graceful: CancellationToken,
-    /// Leave now, even in the middle of a request.
+    /// Leave now, even in the middle of a request. Given with `kill()`.
     pub kill: CancellationToken,
+    /// When `kill()` was first called: users killed together share one grace deadline,
+    /// however late each of them is polled.
+    killed_at: Arc<OnceLock<Instant>>,
 }
 
 impl StopSignals {
@@ -37,7 +43,20 @@ impl StopSignals {
         StopSignals {
             graceful: CancellationToken::new(),
             kill: CancellationToken::new(),
+            killed_at: Arc::new(OnceLock::new()),
         }
+    }
+
+    pub fn kill(&self) {
+        let _ = self.killed_at.set(Instant::now());
+        self.kill.cancel();
+    }
+
+    /// Ends `KILL_GRACE` after the kill: when a request still in flight is abandoned.
+    async fn grace_over(&self) {
+        self.kill.cancelled().await;
+        let killed_at = self.killed_at.get().copied().unwrap_or_else(Instant::now);
+        tokio::time::sleep_until(killed_at + KILL_GRACE).await;
     }
 }
 
@@ -243,10 +262,10 @@ impl UserRun {
         }
         // on_stop runs even for a killed user (Locust does too), but bounded in time.
         self.signals = StopSignals::new();
-        let kill = self.signals.kill.clone();
+        let signals = self.signals.clone();
         let guard = tokio::spawn(async move {
             tokio::time::sleep(ON_STOP_LIMIT).await;
-            kill.cancel();
+            signals.kill();
         });
         let _ = self.run_steps(&class.on_stop).await;
         guard.abort();
@@ -281,14 +300,13 @@ impl UserRun {
             headers: &rendered.headers,
             body: rendered.body.as_ref(),
         };
-        // A kill lets the request in flight finish (briefly) so that every request the
+        // A kill lets the request in flight finish (briefly) so that a request the
         // target answered is also counted here; past the grace it is abandoned.
-        let kill = self.signals.kill.clone();
-        let abandoned = async move {
-            kill.cancelled().await;
-            tokio::time::sleep(KILL_GRACE).await;
-        };
+        let abandoned = self.signals.grace_over();
         let exchange = tokio::select! {
+            // An answer that has arrived counts even when this user is polled only
+            // after its grace ran out (thousands of users wake at once on a stop).
+            biased;
             exchange = self.client.exchange(request) => exchange,
             _ = abandoned => return Err(Interrupted::Killed),
         };
@@ -411,6 +429,20 @@ mod tests {
         }
         signals.graceful.cancel();
         user.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_killed_together_share_one_grace_deadline() {
+        let signals = StopSignals::new();
+        let killed = Instant::now();
+        signals.kill();
+        // This user is polled late, as one of thousands woken by the same stop: its
+        // grace is not restarted from there.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        signals.grace_over().await;
+        assert_eq!(killed.elapsed(), KILL_GRACE);
+        signals.grace_over().await;
+        assert_eq!(killed.elapsed(), KILL_GRACE);
     }
 
     #[tokio::test(start_paused = true)]
