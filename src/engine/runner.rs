@@ -504,4 +504,39 @@ mod tests {
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(ended.load(Ordering::SeqCst), 2000);
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn spawn_rate_is_kept_while_users_are_busy_with_slow_requests() {
+        // Each user spends 5 s in its first request (as a slow on_start would) and then
+        // sends 2 s requests back to back: nothing the ramp may wait for.
+        let launch: Launcher = Arc::new(|_, _, signals: StopSignals| {
+            Box::pin(async move {
+                let mut request = Duration::from_secs(5);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = signals.graceful.cancelled() => return,
+                        _ = tokio::time::sleep(request) => request = Duration::from_secs(2),
+                    }
+                }
+            })
+        });
+        let handle = spawn(classes(&[("A", 1.0)]), launch, Duration::ZERO);
+        let status = handle.status();
+        let started = Instant::now();
+        handle.ramp_to(2000, 100.0).await;
+        // Steps of 100 users at 0 s, 1 s, ..., 19 s (Locust: the first at once).
+        for second in 0..25u64 {
+            let expected = (100 * (second + 1)).min(2000);
+            for at in [1, 500, 999] {
+                let when = started + Duration::from_secs(second) + Duration::from_millis(at);
+                tokio::time::sleep_until(when).await;
+                let current = status.borrow().clone();
+                assert_eq!(current.user_count, expected, "at {second}.{at:03} s");
+                let running = second >= 19;
+                assert_eq!(current.state == RunState::Running, running, "at {second} s");
+            }
+        }
+        handle.stop().await;
+    }
 }
