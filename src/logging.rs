@@ -1,6 +1,7 @@
 //! Log lines in Locust's format, `[YYYY-MM-DD HH:MM:SS,mmm] host/LEVEL/logger: message`,
 //! to stderr or `--logfile`. The tracing target is the Locust logger name (`locust.main`,
-//! `locust.runners`). Stats tables are not log lines: `output.rs` prints them to stderr.
+//! `locust.runners`, `root`). Stats tables are not log lines: `output.rs` prints them to
+//! stderr.
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -15,6 +16,8 @@ use tracing_subscriber::registry::LookupSpan;
 /// Logger names, as Locust's modules call them.
 pub const MAIN: &str = "locust.main";
 pub const RUNNERS: &str = "locust.runners";
+/// Python's root logger: Locust's tag filtering and locust-plugins' `-i` log through it.
+pub const ROOT: &str = "root";
 
 struct LocustFormat {
     host: String,

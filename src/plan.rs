@@ -110,7 +110,7 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
         let class = class.filter_tags(settings.tags.as_deref(), settings.exclude_tags.as_deref());
         if class.tasks.is_empty() {
             tracing::warn!(
-                target: crate::logging::MAIN,
+                target: crate::logging::ROOT,
                 "{} had no tasks left after filtering, instantiating it will fail!",
                 class.name
             );

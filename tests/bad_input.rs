@@ -227,5 +227,11 @@ async fn tags_that_leave_no_task() {
     let (code, err) = rejected(&[("s.toml", &body)], &["-f", "s.toml", "-T", "nope"]).await;
     assert_eq!(code, 1);
     assert!(err.contains("no task is left after filtering"), "{err}");
+    assert!(
+        err.contains(
+            "/WARNING/root: Reader had no tasks left after filtering, instantiating it will fail!"
+        ),
+        "{err}"
+    );
     assert!(err.contains("health"), "{err}");
 }

@@ -261,7 +261,15 @@ async fn iterations_stop_the_run() {
     let (_dir, server, output) = crud_run(&["-u", "2", "-r", "2", "-i", "20", "-t", "60s"]).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("Iteration limit reached (20)"), "{stderr}");
+    // locust-plugins logs both lines with Python's root logger.
+    assert!(
+        stderr.contains("/INFO/root: Iteration limit reached (20), stopping Users at the start of their next task run"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/INFO/root: Last user stopped, quitting runner"),
+        "{stderr}"
+    );
     // 2 on_start requests + at most 20 task requests (skipped reads send nothing).
     let served = server.counters().total;
     assert!(served <= 22 && served > 2, "served {served}");

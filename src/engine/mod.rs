@@ -1,13 +1,14 @@
 //! The load engine: which class each user gets (`dispatch`), the spawn-rate schedule
-//! (`ramp`), run control (`runner`), the user lifecycle (`user`), the labelled
-//! response headers (`labels`) and the open model (`arrival` schedules starts, `open`
-//! runs them on a pool of users). It sees compiled scenarios and settings values only,
-//! never clap or TOML types.
+//! (`ramp`), run control (`runner`), the user lifecycle (`user`) and its pacing
+//! deadlines (`pacer`), the labelled response headers (`labels`) and the open model
+//! (`arrival` schedules starts, `open` runs them on a pool of users). It sees compiled
+//! scenarios and settings values only, never clap or TOML types.
 
 mod arrival;
 mod dispatch;
 mod labels;
 mod open;
+mod pacer;
 mod ramp;
 mod runner;
 mod shape;

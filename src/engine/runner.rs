@@ -332,13 +332,13 @@ impl Runner {
     fn stop_user(&self, user: &RunningUser) {
         user.signals.graceful.cancel();
         if self.stop_timeout.is_zero() {
-            user.signals.kill.cancel();
+            user.signals.kill();
         } else {
-            let kill = user.signals.kill.clone();
+            let signals = user.signals.clone();
             let timeout = self.stop_timeout;
             tokio::spawn(async move {
                 tokio::time::sleep(timeout).await;
-                kill.cancel();
+                signals.kill();
             });
         }
     }
@@ -584,5 +584,99 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let counts = running(&handle).await;
         assert_eq!((counts["A"], counts["B"], counts["C"]), (2, 2, 4));
+    }
+
+    /// Users as the real ones behave toward stopping: odd ones sleep in a long wait and
+    /// leave on the graceful signal, even ones are forever in the middle of a request and
+    /// leave only when killed. `ended` counts the users that left.
+    fn sleeping_and_busy_users(ended: Arc<AtomicU64>) -> Launcher {
+        Arc::new(move |index, _, signals: StopSignals| {
+            let ended = ended.clone();
+            Box::pin(async move {
+                let leave = if index % 2 == 1 {
+                    signals.graceful.clone()
+                } else {
+                    signals.kill.clone()
+                };
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = leave.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                    }
+                }
+                ended.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_with_thousands_of_users_takes_no_time_at_stop_timeout_zero() {
+        let ended = Arc::new(AtomicU64::new(0));
+        let handle = spawn(
+            classes(&[("A", 1.0), ("B", 1.0)]),
+            sleeping_and_busy_users(ended.clone()),
+            Duration::ZERO,
+        );
+        record_ramp(&handle, 2500, 2500.0).await;
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        let started = Instant::now();
+        handle.stop().await;
+        // Paused time moves only when every task waits on a timer, so any wait for a
+        // sleeping user, a request or a timeout would show here.
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(ended.load(Ordering::SeqCst), 2500);
+        let stopped = handle.status().borrow().clone();
+        assert_eq!((stopped.state, stopped.user_count), (RunState::Stopped, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sleeping_users_leave_at_once_even_with_a_stop_timeout() {
+        let ended = Arc::new(AtomicU64::new(0));
+        // Every user sleeps (odd indices only, as launched with 1, 3, 5, ...).
+        let sleepers = sleeping_and_busy_users(ended.clone());
+        let launch: Launcher =
+            Arc::new(move |index, class, signals| (sleepers)(index * 2 + 1, class, signals));
+        let handle = spawn(classes(&[("A", 1.0)]), launch, Duration::from_secs(30));
+        record_ramp(&handle, 2000, 2000.0).await;
+        let started = Instant::now();
+        handle.stop().await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(ended.load(Ordering::SeqCst), 2000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spawn_rate_is_kept_while_users_are_busy_with_slow_requests() {
+        // Each user spends 5 s in its first request (as a slow on_start would) and then
+        // sends 2 s requests back to back: nothing the ramp may wait for.
+        let launch: Launcher = Arc::new(|_, _, signals: StopSignals| {
+            Box::pin(async move {
+                let mut request = Duration::from_secs(5);
+                loop {
+                    tokio::select! {
+                        biased;
+                        _ = signals.graceful.cancelled() => return,
+                        _ = tokio::time::sleep(request) => request = Duration::from_secs(2),
+                    }
+                }
+            })
+        });
+        let handle = spawn(classes(&[("A", 1.0)]), launch, Duration::ZERO);
+        let status = handle.status();
+        let started = Instant::now();
+        handle.ramp_to(2000, 100.0).await;
+        // Steps of 100 users at 0 s, 1 s, ..., 19 s (Locust: the first at once).
+        for second in 0..25u64 {
+            let expected = (100 * (second + 1)).min(2000);
+            for at in [1, 500, 999] {
+                let when = started + Duration::from_secs(second) + Duration::from_millis(at);
+                tokio::time::sleep_until(when).await;
+                let current = status.borrow().clone();
+                assert_eq!(current.user_count, expected, "at {second}.{at:03} s");
+                let running = second >= 19;
+                assert_eq!(current.state == RunState::Running, running, "at {second} s");
+            }
+        }
+        handle.stop().await;
     }
 }

@@ -1,9 +1,10 @@
 //! One simulated user: `on_start`, then weighted tasks separated by its wait time, then
-//! `on_stop` — Locust's User lifecycle. Stopping follows `--stop-timeout`: a sleeping
-//! user leaves at once, a busy one finishes its task unless it is killed. The open model
-//! (`PooledUser`) runs the same tasks one iteration at a time, without the wait loop.
+//! `on_stop` — Locust's User lifecycle. Pacing wait times follow a `Pacer`'s deadlines.
+//! Stopping follows `--stop-timeout`: a sleeping user leaves at once, a busy one
+//! finishes its task unless it is killed. The open model (`PooledUser`) runs the same
+//! tasks one iteration at a time, without the wait loop.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use locust_scenario::{Outcome, ResponseView, Step, StepError, Task, UserClass, UserVars};
@@ -13,21 +14,28 @@ use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::pacer::Pacer;
 use super::shared::Shared;
 use crate::http::{Outgoing, UserClient};
 
 /// How long `on_stop` may take after a user was told to stop.
 const ON_STOP_LIMIT: Duration = Duration::from_secs(10);
 /// How long a killed user's request in flight may still take to be answered and counted.
-const KILL_GRACE: Duration = Duration::from_secs(1);
+/// Locust abandons it at once; a short grace keeps an answer already on its way counted
+/// (on loopback that takes well under a millisecond) while a stop with thousands of users
+/// stays within 100 ms even when the target is slow or saturated.
+const KILL_GRACE: Duration = Duration::from_millis(50);
 
 /// The two ways a user is told to stop.
 #[derive(Clone)]
 pub struct StopSignals {
     /// Finish the current task, then leave (skip the wait).
     pub graceful: CancellationToken,
-    /// Leave now, even in the middle of a request.
+    /// Leave now, even in the middle of a request. Given with `kill()`.
     pub kill: CancellationToken,
+    /// When `kill()` was first called: users killed together share one grace deadline,
+    /// however late each of them is polled.
+    killed_at: Arc<OnceLock<Instant>>,
 }
 
 impl StopSignals {
@@ -35,7 +43,20 @@ impl StopSignals {
         StopSignals {
             graceful: CancellationToken::new(),
             kill: CancellationToken::new(),
+            killed_at: Arc::new(OnceLock::new()),
         }
+    }
+
+    pub fn kill(&self) {
+        let _ = self.killed_at.set(Instant::now());
+        self.kill.cancel();
+    }
+
+    /// Ends `KILL_GRACE` after the kill: when a request still in flight is abandoned.
+    async fn grace_over(&self) {
+        self.kill.cancelled().await;
+        let killed_at = self.killed_at.get().copied().unwrap_or_else(Instant::now);
+        tokio::time::sleep_until(killed_at + KILL_GRACE).await;
     }
 }
 
@@ -172,6 +193,11 @@ impl UserRun {
 
     async fn lifecycle(&mut self) {
         let class = self.class.clone();
+        // Locust starts the pacing clock when the user is created, before on_start.
+        let pacer = class
+            .wait_time
+            .pacing_period()
+            .map(|period| Pacer::new(period, Instant::now()));
         match self.run_steps(&class.on_start).await {
             Ok(()) | Err(Interrupted::Failed) => {}
             // Locust: an exception in on_start kills the user (on_stop still runs).
@@ -180,17 +206,16 @@ impl UserRun {
                 return;
             }
         }
-        self.task_loop().await;
+        self.task_loop(pacer).await;
         self.on_stop().await;
     }
 
-    async fn task_loop(&mut self) {
+    async fn task_loop(&mut self, mut pacer: Option<Pacer>) {
         let class = self.class.clone();
         let total_weight: u64 = class.tasks.iter().map(|t| u64::from(t.weight)).sum();
         if total_weight == 0 {
             return;
         }
-        let mut last_wait_end = Instant::now();
         loop {
             if self.signals.graceful.is_cancelled() || !self.shared.take_iteration() {
                 return;
@@ -198,22 +223,36 @@ impl UserRun {
             if !self.run_task(total_weight).await {
                 return;
             }
-            let wait = class
-                .wait_time
-                .next_wait(&mut self.rng, last_wait_end.elapsed());
-            if wait.is_zero() {
-                // A zero sleep would still wait for the next timer tick (about 1 ms);
-                // yielding keeps other users fair without that cost.
-                tokio::task::yield_now().await;
-            } else {
-                tokio::select! {
-                    biased;
-                    _ = self.signals.graceful.cancelled() => return,
-                    _ = tokio::time::sleep(wait) => {}
-                }
+            if !self.wait(pacer.as_mut()).await {
+                return;
             }
-            last_wait_end = Instant::now();
         }
+    }
+
+    /// The wait after a task; false if the user was told to stop meanwhile.
+    async fn wait(&mut self, pacer: Option<&mut Pacer>) -> bool {
+        let sleep = match pacer {
+            Some(pacer) => {
+                let now = Instant::now();
+                let next = pacer.next_start(now);
+                (next > now).then(|| tokio::time::sleep_until(next))
+            }
+            None => {
+                let wait = self.class.wait_time.next_wait(&mut self.rng);
+                (!wait.is_zero()).then(|| tokio::time::sleep(wait))
+            }
+        };
+        match sleep {
+            // A zero sleep would still wait for the next timer tick (about 1 ms);
+            // yielding keeps other users fair without that cost.
+            None => tokio::task::yield_now().await,
+            Some(sleep) => tokio::select! {
+                biased;
+                _ = self.signals.graceful.cancelled() => return false,
+                _ = sleep => {}
+            },
+        }
+        true
     }
 
     async fn on_stop(&mut self) {
@@ -223,10 +262,10 @@ impl UserRun {
         }
         // on_stop runs even for a killed user (Locust does too), but bounded in time.
         self.signals = StopSignals::new();
-        let kill = self.signals.kill.clone();
+        let signals = self.signals.clone();
         let guard = tokio::spawn(async move {
             tokio::time::sleep(ON_STOP_LIMIT).await;
-            kill.cancel();
+            signals.kill();
         });
         let _ = self.run_steps(&class.on_stop).await;
         guard.abort();
@@ -261,14 +300,13 @@ impl UserRun {
             headers: &rendered.headers,
             body: rendered.body.as_ref(),
         };
-        // A kill lets the request in flight finish (briefly) so that every request the
+        // A kill lets the request in flight finish (briefly) so that a request the
         // target answered is also counted here; past the grace it is abandoned.
-        let kill = self.signals.kill.clone();
-        let abandoned = async move {
-            kill.cancelled().await;
-            tokio::time::sleep(KILL_GRACE).await;
-        };
+        let abandoned = self.signals.grace_over();
         let exchange = tokio::select! {
+            // An answer that has arrived counts even when this user is polled only
+            // after its grace ran out (thousands of users wake at once on a stop).
+            biased;
             exchange = self.client.exchange(request) => exchange,
             _ = abandoned => return Err(Interrupted::Killed),
         };
@@ -325,4 +363,97 @@ fn pick_task<'a>(tasks: &'a [Task], total_weight: u64, rng: &mut SmallRng) -> &'
         roll -= weight;
     }
     &tasks[tasks.len() - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::Ordering;
+
+    use locust_scenario::WaitTime;
+    use locust_stats::Recorder;
+
+    use crate::http::ClientFactory;
+
+    /// A user whose one task sends nothing (it has no steps), so that only the loop's
+    /// timing is measured. The iteration budget counts its task starts.
+    fn silent_user(wait_time: WaitTime) -> (Arc<Shared>, StopSignals, tokio::task::JoinHandle<()>) {
+        let class = Arc::new(UserClass {
+            name: "Silent".into(),
+            weight: 1.0,
+            fixed_count: 0,
+            wait_time,
+            host: Some("http://127.0.0.1:9".into()),
+            tags: Vec::new(),
+            tasks: vec![Task {
+                name: "nothing".into(),
+                weight: 1,
+                tags: Vec::new(),
+                steps: Vec::new(),
+                requires: Vec::new(),
+            }],
+            on_start: Vec::new(),
+            on_stop: Vec::new(),
+            source: Default::default(),
+        });
+        let shared = Arc::new(Shared::new(
+            Recorder::new(1),
+            ClientFactory::new(Duration::from_secs(1)),
+            None,
+            Some(u64::MAX),
+        ));
+        shared.user_started();
+        let signals = StopSignals::new();
+        let user = tokio::spawn(run_user(0, class, shared.clone(), signals.clone()));
+        (shared, signals, user)
+    }
+
+    fn tasks_started(shared: &Shared) -> u64 {
+        shared.iterations_started.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacing_through_the_user_loop_does_not_drift() {
+        // 1/3 s is no whole number of timer ticks (1 ms): every wake-up is up to 1 ms
+        // late, and a wait measured from the wake-up would drift by that much each time
+        // (about 2 s over these 3,000 periods).
+        let origin = Instant::now();
+        let (shared, signals, user) = silent_user(WaitTime::ConstantThroughput(3.0));
+        let period = WaitTime::ConstantPacing(1.0 / 3.0).pacing_period().unwrap();
+        for n in 1..=3000u32 {
+            let due = origin + period * n;
+            tokio::time::sleep_until(due - Duration::from_millis(1)).await;
+            assert_eq!(tasks_started(&shared), u64::from(n), "before start {n}");
+            tokio::time::sleep_until(due + Duration::from_millis(1)).await;
+            assert_eq!(tasks_started(&shared), u64::from(n) + 1, "after start {n}");
+        }
+        signals.graceful.cancel();
+        user.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_killed_together_share_one_grace_deadline() {
+        let signals = StopSignals::new();
+        let killed = Instant::now();
+        signals.kill();
+        // This user is polled late, as one of thousands woken by the same stop: its
+        // grace is not restarted from there.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        signals.grace_over().await;
+        assert_eq!(killed.elapsed(), KILL_GRACE);
+        signals.grace_over().await;
+        assert_eq!(killed.elapsed(), KILL_GRACE);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sleeping_pacing_user_leaves_at_once_on_a_graceful_stop() {
+        let (shared, signals, user) = silent_user(WaitTime::ConstantPacing(60.0));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(tasks_started(&shared), 1);
+        let stopped = Instant::now();
+        signals.graceful.cancel();
+        user.await.unwrap();
+        assert_eq!(stopped.elapsed(), Duration::ZERO);
+        assert_eq!(tasks_started(&shared), 1);
+    }
 }

@@ -1,7 +1,7 @@
 //! `wait_time` in Locust's words: strict parsing of `between(a, b)`, `constant(x)`,
-//! `constant_pacing(x)`, `constant_throughput(r)`, and the pure function
-//! giving the next wait (locust-compat §6.1). No clocks or sleeping here: the caller
-//! passes the time since its previous wait ended.
+//! `constant_pacing(x)`, `constant_throughput(r)`, the next wait of the first two and
+//! the period of the pacing pair (locust-compat §6.1). No clocks or sleeping here: the
+//! engine schedules pacing against deadlines, so timer overshoot cannot accumulate.
 
 use std::time::Duration;
 
@@ -125,17 +125,37 @@ impl WaitTime {
         }
     }
 
-    /// The wait after a task. `since_last_wait` is the time since the previous wait
-    /// ended (or since the user started), used by the pacing variants only.
-    pub fn next_wait(&self, rng: &mut impl Rng, since_last_wait: Duration) -> Duration {
-        let secs = match *self {
-            WaitTime::Constant(x) => x,
-            WaitTime::Between(a, b) => a + rng.random::<f64>() * (b - a),
-            WaitTime::ConstantPacing(x) => x - since_last_wait.as_secs_f64(),
-            WaitTime::ConstantThroughput(r) => 1.0 / r - since_last_wait.as_secs_f64(),
-        };
-        Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::ZERO)
+    /// The time between task starts of `constant_pacing(x)` (x) and
+    /// `constant_throughput(r)` (1/r); None for the other functions. The caller keeps
+    /// the schedule: each start is one period after the previous scheduled start, or at
+    /// once when a task overran (no catch-up), which is what Locust's `max(0, x -
+    /// run_time)` amounts to since its run_time counts from the intended end of the wait.
+    pub fn pacing_period(&self) -> Option<Duration> {
+        match *self {
+            WaitTime::ConstantPacing(x) => Some(seconds(x)),
+            WaitTime::ConstantThroughput(r) => Some(seconds(1.0 / r)),
+            WaitTime::Constant(_) | WaitTime::Between(..) => None,
+        }
     }
+
+    /// The wait after a task, counted from the task's end. For the pacing functions
+    /// this is their whole period, i.e. right only after an instant task: schedule them
+    /// with `pacing_period` instead.
+    pub fn next_wait(&self, rng: &mut impl Rng) -> Duration {
+        match *self {
+            WaitTime::Constant(x) => seconds(x),
+            WaitTime::Between(a, b) => seconds(a + rng.random::<f64>() * (b - a)),
+            WaitTime::ConstantPacing(_) | WaitTime::ConstantThroughput(_) => {
+                self.pacing_period().unwrap_or(Duration::ZERO)
+            }
+        }
+    }
+}
+
+/// Seconds as a Duration; a value too large for one (`constant(1e300)`) waits "forever"
+/// rather than not at all.
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs.max(0.0)).unwrap_or(Duration::MAX)
 }
 
 impl std::fmt::Display for WaitTime {
@@ -200,7 +220,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let w = WaitTime::Between(1.0, 3.0);
         let samples: Vec<f64> = (0..2000)
-            .map(|_| w.next_wait(&mut rng, Duration::ZERO).as_secs_f64())
+            .map(|_| w.next_wait(&mut rng).as_secs_f64())
             .collect();
         assert!(samples.iter().all(|s| (1.0..3.0).contains(s)));
         let mean = samples.iter().sum::<f64>() / samples.len() as f64;
@@ -208,25 +228,38 @@ mod tests {
     }
 
     #[test]
-    fn pacing_subtracts_run_time_without_catch_up() {
+    fn pacing_has_a_period_and_throughput_is_its_inverse() {
+        assert_eq!(
+            WaitTime::ConstantPacing(2.0).pacing_period(),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            WaitTime::ConstantThroughput(4.0).pacing_period(),
+            Some(Duration::from_millis(250))
+        );
+        for r in [0.5, 3.0, 7.0, 1000.0, 1e-3] {
+            assert_eq!(
+                WaitTime::ConstantThroughput(r).pacing_period(),
+                WaitTime::ConstantPacing(1.0 / r).pacing_period(),
+                "constant_throughput({r})"
+            );
+        }
+        assert_eq!(WaitTime::Constant(1.0).pacing_period(), None);
+        assert_eq!(WaitTime::Between(1.0, 2.0).pacing_period(), None);
+    }
+
+    #[test]
+    fn constant_waits_its_value_and_huge_values_saturate() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let p = WaitTime::ConstantPacing(2.0);
         assert_eq!(
-            p.next_wait(&mut rng, Duration::from_millis(500)),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(
-            p.next_wait(&mut rng, Duration::from_secs(5)),
-            Duration::ZERO
-        );
-        let t = WaitTime::ConstantThroughput(4.0);
-        assert_eq!(
-            t.next_wait(&mut rng, Duration::from_millis(100)),
-            Duration::from_millis(150)
-        );
-        assert_eq!(
-            WaitTime::Constant(0.5).next_wait(&mut rng, Duration::from_secs(9)),
+            WaitTime::Constant(0.5).next_wait(&mut rng),
             Duration::from_millis(500)
+        );
+        assert_eq!(WaitTime::Constant(0.0).next_wait(&mut rng), Duration::ZERO);
+        assert_eq!(WaitTime::Constant(1e300).next_wait(&mut rng), Duration::MAX);
+        assert_eq!(
+            WaitTime::ConstantPacing(1e300).pacing_period(),
+            Some(Duration::MAX)
         );
     }
 }
