@@ -42,6 +42,7 @@ pub fn spawn(
     let arrival = settings.arrival.clone()?;
     tracing::info!(target: MAIN, "Open model: {} iterations/s, at most {} users in the pool", arrival.rate, arrival.pool.size);
     let (stop, done) = (stop.clone(), done.clone());
+    let stop_timeout = settings.stop_timeout;
     Some(tokio::spawn(async move {
         let counts = engine::run_open(
             classes,
@@ -50,6 +51,7 @@ pub fn spawn(
             arrival.schedule,
             arrival.pool,
             stop,
+            stop_timeout,
         )
         .await;
         done.cancel();

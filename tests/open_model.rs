@@ -147,6 +147,42 @@ async fn iterations_end_an_open_model_run_early() {
 }
 
 #[tokio::test]
+async fn iterations_stuck_at_the_end_are_stopped_as_stop_timeout_says() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    // Every answer takes 40 s: without a stop, the run would wait for them.
+    let server = demo_with(DemoConfig {
+        service_time: Duration::from_secs(40),
+        ..DemoConfig::instant()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &server.base_url(),
+        &[
+            "--arrival-rate",
+            "5",
+            "-t",
+            "2s",
+            "-s",
+            "1",
+            "--only-summary",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "2 s schedule + 1 s stop timeout, not the 40 s answers: took {took:?}; {stderr}"
+    );
+    assert!(stderr.contains("Arrival schedule completed"), "{stderr}");
+}
+
+#[tokio::test]
 async fn bad_open_model_input_exits_2_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.toml", SCENARIO);

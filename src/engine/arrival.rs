@@ -50,6 +50,11 @@ pub struct Pool {
 }
 
 impl Schedule {
+    /// How long the schedule lasts (its stages' durations added up).
+    pub fn duration(&self) -> Duration {
+        self.stages().iter().map(|(_, stage)| stage.duration).sum()
+    }
+
     fn stages(&self) -> Vec<(f64, RateStage)> {
         match self {
             Schedule::Constant { rate, duration } => vec![(

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use super::arrival::{ArrivalCounts, Pool, RateStage, Schedule};
 use super::shared::Shared;
-use super::user::PooledUser;
+use super::user::{PooledUser, StopSignals};
 
 /// Idle users and the number started so far.
 #[derive(Default)]
@@ -23,6 +23,8 @@ struct Idle {
 
 /// Runs `schedule` with users of `classes` (picked by weight); latency from the intended
 /// start goes to `corrected`. Returns the start counts once every user has left.
+/// Iterations still running when the schedule ends (or `stop` comes) get
+/// `stop_timeout`, then their users are killed, as `--stop-timeout` does for -t.
 pub async fn run(
     classes: Vec<Arc<UserClass>>,
     shared: Arc<Shared>,
@@ -30,17 +32,32 @@ pub async fn run(
     schedule: Schedule,
     pool: Pool,
     stop: CancellationToken,
+    stop_timeout: std::time::Duration,
 ) -> ArrivalCounts {
+    let signals = StopSignals::new();
+    let killer = {
+        let (signals, stop) = (signals.clone(), stop.clone());
+        let end = schedule.duration();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(end) => {}
+            }
+            tokio::time::sleep(stop_timeout).await;
+            signals.kill();
+        })
+    };
     let idle = Arc::new(Mutex::new(Idle::default()));
     let classes = Arc::new(classes);
     let total_weight: f64 = classes.iter().map(|c| c.weight.max(0.0)).sum();
     let counts = super::arrival::run(&schedule, pool, &stop, |intended| {
-        let (idle, classes, shared, corrected, stop) = (
+        let (idle, classes, shared, corrected, stop, signals) = (
             idle.clone(),
             classes.clone(),
             shared.clone(),
             corrected.clone(),
             stop.clone(),
+            signals.clone(),
         );
         async move {
             // `-i`: the schedule ends with the last allowed iteration, not at -t.
@@ -62,7 +79,7 @@ pub async fn run(
                     match class {
                         Some(class) => {
                             let handle = corrected.handle(index as usize);
-                            PooledUser::start(index, class, shared, handle).await
+                            PooledUser::start(index, class, shared, handle, signals).await
                         }
                         None => None,
                     }
@@ -75,6 +92,7 @@ pub async fn run(
         }
     })
     .await;
+    killer.abort();
     let users = std::mem::take(&mut lock(&idle).users);
     for user in users {
         user.finish().await;

@@ -109,9 +109,10 @@ impl PooledUser {
         class: Arc<UserClass>,
         shared: Arc<Shared>,
         corrected: RecordHandle,
+        signals: StopSignals,
     ) -> Option<PooledUser> {
         shared.user_started();
-        let mut user = UserRun::new(index, class, shared, StopSignals::new())?;
+        let mut user = UserRun::new(index, class, shared, signals)?;
         user.corrected = Some(corrected);
         let on_start = user.class.clone();
         match user.run_steps(&on_start.on_start).await {
