@@ -94,6 +94,7 @@ impl RunnerHandle {
 }
 
 struct RunningUser {
+    index: u64,
     class: usize,
     signals: StopSignals,
 }
@@ -105,6 +106,10 @@ struct ActiveRamp {
 }
 
 struct Runner {
+    /// Each user's task reports its index here when it ends.
+    exited: mpsc::UnboundedSender<u64>,
+    /// The state last published.
+    state: RunState,
     weights: Vec<ClassWeight>,
     dispatcher: Dispatcher,
     /// Class of the n-th user of the target distribution, generated as far as needed.
@@ -129,7 +134,10 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
         ramps_completed: 0,
     });
     let (commands, inbox) = mpsc::channel(16);
+    let (exited, exits) = mpsc::unbounded_channel();
     let runner = Runner {
+        exited,
+        state: RunState::Ready,
         dispatcher: Dispatcher::new(weights.clone()),
         active: vec![true; weights.len()],
         weights,
@@ -142,7 +150,7 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
         status: status_tx,
         ramp: None,
     };
-    tokio::spawn(runner.run(inbox));
+    tokio::spawn(runner.run(inbox, exits));
     RunnerHandle {
         commands,
         status: status_rx,
@@ -150,7 +158,11 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
 }
 
 impl Runner {
-    async fn run(mut self, mut inbox: mpsc::Receiver<Command>) {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::Receiver<Command>,
+        mut exits: mpsc::UnboundedReceiver<u64>,
+    ) {
         loop {
             let deadline = self.ramp.as_ref().and_then(|r| {
                 r.steps
@@ -172,6 +184,7 @@ impl Runner {
                         return;
                     }
                 },
+                Some(index) = exits.recv() => self.user_left(index),
                 _ = sleep_until_opt(deadline) => self.advance_ramp(),
             }
         }
@@ -324,9 +337,26 @@ impl Runner {
         let signals = StopSignals::new();
         let index = self.next_user_index;
         self.next_user_index += 1;
-        self.tracker
-            .spawn((self.launch)(index, class, signals.clone()));
-        self.users.push(RunningUser { class, signals });
+        let user = (self.launch)(index, class, signals.clone());
+        let exited = self.exited.clone();
+        self.tracker.spawn(async move {
+            user.await;
+            let _ = exited.send(index);
+        });
+        self.users.push(RunningUser {
+            index,
+            class,
+            signals,
+        });
+    }
+
+    /// A user that ended by itself (`-i` used up, `on_start` failed) no longer counts,
+    /// as in Locust; users the runner stopped were removed already.
+    fn user_left(&mut self, index: u64) {
+        if let Some(position) = self.users.iter().rposition(|u| u.index == index) {
+            self.users.remove(position);
+            self.publish(self.state, false);
+        }
     }
 
     fn stop_user(&self, user: &RunningUser) {
@@ -378,7 +408,8 @@ impl Runner {
         counts
     }
 
-    fn publish(&self, state: RunState, ramp_completed: bool) {
+    fn publish(&mut self, state: RunState, ramp_completed: bool) {
+        self.state = state;
         let counts = self.class_counts();
         let user_count = self.users.len() as u64;
         self.status.send_modify(|status| {
@@ -678,5 +709,27 @@ mod tests {
             }
         }
         handle.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn users_that_end_by_themselves_no_longer_count() {
+        // Odd users leave after 1 s on their own (as -i does); even ones stay.
+        let launch: Launcher = Arc::new(|index, _, signals: StopSignals| {
+            Box::pin(async move {
+                if index % 2 == 1 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                } else {
+                    signals.graceful.cancelled().await;
+                }
+            })
+        });
+        let handle = spawn(classes(&[("A", 1.0)]), launch, Duration::ZERO);
+        record_ramp(&handle, 6, 100.0).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let status = handle.status().borrow().clone();
+        assert_eq!((status.state, status.user_count), (RunState::Running, 3));
+        assert_eq!(status.class_counts["A"], 3);
+        handle.stop().await;
+        assert_eq!(handle.status().borrow().user_count, 0);
     }
 }
