@@ -44,9 +44,9 @@ impl WebUi {
         let err_pipe = child.stderr.take().unwrap();
         let kept = stderr.clone();
         tokio::spawn(async move {
-            let mut lines = BufReader::new(err_pipe).lines();
+            let mut reader = BufReader::new(err_pipe);
             let mut url_tx = Some(url_tx);
-            while let Ok(Some(line)) = lines.next_line().await {
+            while let Some(line) = next_line(&mut reader).await {
                 if let Some(rest) = line.split(MARKER).nth(1) {
                     if let Some(tx) = url_tx.take() {
                         let _ = tx.send(rest.trim().to_string());
@@ -60,8 +60,8 @@ impl WebUi {
         let out_pipe = child.stdout.take().unwrap();
         let kept_out = stdout.clone();
         tokio::spawn(async move {
-            let mut lines = BufReader::new(out_pipe).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
+            let mut reader = BufReader::new(out_pipe);
+            while let Some(line) = next_line(&mut reader).await {
                 let mut text = kept_out.lock().unwrap();
                 text.push_str(&line);
                 text.push('\n');
@@ -118,6 +118,16 @@ impl WebUi {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         status.code()
+    }
+}
+
+/// The next line, lossily decoded: a stray non-UTF-8 byte must not stop the reader
+/// (a reader that stops closes the pipe, and the process's next write then fails).
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<String> {
+    let mut bytes = Vec::new();
+    match reader.read_until(b'\n', &mut bytes).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(String::from_utf8_lossy(&bytes).trim_end().to_string()),
     }
 }
 
