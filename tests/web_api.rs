@@ -82,19 +82,16 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+async fn get(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client().get(url).send().await.unwrap()
+}
+
 async fn get_text(url: &str) -> String {
-    client()
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    get(url).await.text().await.unwrap()
 }
 
 async fn get_json(url: &str) -> Value {
-    let response = client().get(url).send().await.unwrap();
+    let response = get(url).await;
     assert_eq!(response.status(), 200, "{url}");
     assert_eq!(
         response.headers()["content-type"],
@@ -236,11 +233,7 @@ async fn swarm_watch_download_stop_against_the_demo_target() {
         "every request the target answered is counted, no more"
     );
 
-    let csv = client()
-        .get(format!("{}/stats/requests/csv", ui.url))
-        .send()
-        .await
-        .unwrap();
+    let csv = get(format!("{}/stats/requests/csv", ui.url)).await;
     assert_eq!(csv.headers()["content-type"], "text/csv");
     let disposition = csv.headers()["content-disposition"]
         .to_str()
@@ -262,21 +255,13 @@ async fn swarm_watch_download_stop_against_the_demo_target() {
         "{failures}"
     );
     assert!(failures.contains("/nope"));
-    let history = client()
-        .get(format!("{}/stats/requests_full_history/csv", ui.url))
-        .send()
-        .await
-        .unwrap();
+    let history = get(format!("{}/stats/requests_full_history/csv", ui.url)).await;
     assert_eq!(history.status(), 404);
     assert_eq!(
         history.text().await.unwrap(),
         "Error: Server was not started with option to generate full history."
     );
-    let report = client()
-        .get(format!("{}/stats/report?download=1", ui.url))
-        .send()
-        .await
-        .unwrap();
+    let report = get(format!("{}/stats/report?download=1", ui.url)).await;
     assert!(report.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -359,17 +344,9 @@ async fn bad_requests_get_locust_messages_and_never_crash_the_server() {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["success"], false);
     }
-    let get_stop = client()
-        .get(format!("{}/stop", ui.url))
-        .send()
-        .await
-        .unwrap();
+    let get_stop = get(format!("{}/stop", ui.url)).await;
     assert_eq!(get_stop.status(), 405);
-    let missing = client()
-        .get(format!("{}/nothing/here", ui.url))
-        .send()
-        .await
-        .unwrap();
+    let missing = get(format!("{}/nothing/here", ui.url)).await;
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["access-control-allow-origin"], "*");
     let ready = get_json(&format!("{}/stats/requests", ui.url)).await;
@@ -535,7 +512,7 @@ async fn basic_auth_and_base_path_guard_every_route() {
     } = start(&["--web-auth", "ops:s3cret", "--web-base-path", "/locust"]).await;
     assert!(ui.url.ends_with("/locust"), "{}", ui.url);
     let stats = format!("{}/stats/requests", ui.url);
-    let anonymous = client().get(&stats).send().await.unwrap();
+    let anonymous = get(&stats).await;
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers().contains_key("www-authenticate"));
     let wrong = client()
