@@ -167,14 +167,15 @@ pub async fn headless(
         Some(&judge.cache_role),
         Some(INSTANCE_LABEL),
     ));
-    let judged = crate::verdict::judge(settings, judge, &stats);
+    let open = open.map(|counts| crate::open_run::finish(settings, counts, &corrected, started));
+    let judged =
+        crate::verdict::judge(settings, judge, &stats, open.as_ref().map(|o| &o.corrected));
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     console.final_summary(&stats, settings)?;
     if let Some(writer) = csv.as_mut() {
         writer.write(&stats, users_now, now_epoch())?;
     }
-    let open = open.map(|counts| crate::open_run::finish(settings, counts, &corrected, started));
     if let Some(open) = &open {
         crate::open_run::report(settings, &console, open)?;
     }

@@ -36,6 +36,9 @@ impl Judge {
         command_line: String,
     ) -> Result<Self, criteria::CriteriaError> {
         let parsed = criteria::parse_all(&settings.criteria)?;
+        if settings.arrival.is_none() {
+            criteria::check_no_corrected(&parsed)?;
+        }
         let mut names = Vec::new();
         let mut secrets = Vec::new();
         let secret = |name: &http::HeaderName| {
@@ -101,8 +104,14 @@ pub struct Judged {
     pub exit_code: i32,
 }
 
-/// Evaluates the criteria on the final figures and decides the exit code.
-pub fn judge(settings: &Settings, judge: &Judge, stats: &Stats) -> Judged {
+/// Evaluates the criteria on the final figures (and the open model's corrected ones)
+/// and decides the exit code.
+pub fn judge(
+    settings: &Settings,
+    judge: &Judge,
+    stats: &Stats,
+    corrected: Option<&Stats>,
+) -> Judged {
     let cache = judge
         .cache_role
         .summarize(stats.labels().header(CACHE_LABEL));
@@ -115,6 +124,7 @@ pub fn judge(settings: &Settings, judge: &Judge, stats: &Stats) -> Judged {
         &criteria,
         &Figures {
             stats,
+            corrected,
             cache: &cache,
             balance: &balance,
             cache_header: &settings.labels.cache_header,

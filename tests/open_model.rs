@@ -183,6 +183,57 @@ async fn iterations_stuck_at_the_end_are_stopped_as_stop_timeout_says() {
 }
 
 #[tokio::test]
+async fn criteria_can_judge_the_corrected_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    let server = demo().await;
+    let url = server.base_url();
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &url,
+        &[
+            "--arrival-rate",
+            "20",
+            "-t",
+            "2s",
+            "--only-summary",
+            "--criterion",
+            "corrected.p95 < 10s",
+            "--criterion",
+            "corrected.max < 0.001",
+            "--report-json",
+            "r.json",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let verdicts = result["verdict"]["criteria"].as_array().unwrap();
+    assert_eq!(verdicts[0]["passed"], true, "{verdicts:?}");
+    assert_eq!(verdicts[1]["passed"], false, "{verdicts:?}");
+    assert!(verdicts[0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("from the intended start"));
+
+    // In a closed run there is no corrected latency: a configuration error, before any
+    // request.
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &url,
+        &["-t", "2s", "--criterion", "corrected.p95 < 500"],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("exist only in open-model runs"), "{stderr}");
+}
+
+#[tokio::test]
 async fn bad_open_model_input_exits_2_before_any_request() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "s.toml", SCENARIO);

@@ -9,6 +9,8 @@ use super::parse::{Criterion, Kind, Metric};
 /// The figures criteria are measured on.
 pub struct Figures<'a> {
     pub stats: &'a Stats,
+    /// The open model's latency from the intended start; None for closed runs.
+    pub corrected: Option<&'a Stats>,
     pub cache: &'a CacheSummary,
     pub balance: &'a BalanceSummary,
     /// The cache and instance headers, for "no data" notes.
@@ -139,6 +141,16 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
             };
             (b.max_deviation, detail)
         }
+        _ if criterion.corrected => match figures.corrected {
+            Some(stats) => {
+                let (value, detail) = measure_requests(criterion, stats);
+                (value, format!("from the intended start; {detail}"))
+            }
+            None => (
+                None,
+                "corrected latency exists only in open-model runs (--arrival-rate)".into(),
+            ),
+        },
         _ => measure_requests(criterion, figures.stats),
     }
 }
@@ -232,6 +244,10 @@ mod tests {
     }
 
     fn verdicts(texts: &[&str]) -> Vec<Verdict> {
+        verdicts_with(texts, None)
+    }
+
+    fn verdicts_with(texts: &[&str], corrected: Option<&Stats>) -> Vec<Verdict> {
         let stats = fixed();
         let role = CacheRole {
             header: 0,
@@ -245,6 +261,7 @@ mod tests {
             &criteria,
             &Figures {
                 stats: &stats,
+                corrected,
                 cache: &cache,
                 balance: &balance,
                 cache_header: "X-Cache",
@@ -296,6 +313,34 @@ mod tests {
             (false, "50 %".into())
         );
         assert_eq!(golden("balance.max_deviation < 60%"), (true, "50 %".into()));
+    }
+
+    #[test]
+    fn corrected_criteria_measure_the_corrected_figures() {
+        // The corrected figures: every request 100 ms later than its send time.
+        let recorder = Recorder::new(1);
+        let mut h = recorder.handle(0);
+        for _ in 0..10 {
+            h.record_at("GET", "/health", Some(101.0), 2, None, 1010.0);
+        }
+        let mut corrected = Stats::new(1000.0, false);
+        corrected.absorb(&recorder);
+        let v = verdicts_with(&["p95 < 100", "corrected.p95 < 100"], Some(&corrected));
+        assert!(v[0].passed);
+        assert!(!v[1].passed);
+        assert_eq!(v[1].measured_text, "100 ms");
+        assert!(
+            v[1].detail.starts_with("from the intended start"),
+            "{}",
+            v[1].detail
+        );
+        let closed = verdicts(&["corrected.avg < 5"]).remove(0);
+        assert!(!closed.passed);
+        assert!(
+            closed.detail.contains("--arrival-rate"),
+            "{}",
+            closed.detail
+        );
     }
 
     #[test]

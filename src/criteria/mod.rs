@@ -84,6 +84,20 @@ pub fn check_names(
     Ok(())
 }
 
+/// `corrected.` criteria measure the open model's latency from the intended start; in a
+/// closed run there is none, which is a configuration error rather than a failed run.
+pub fn check_no_corrected(criteria: &[(Criterion, Source)]) -> Result<(), CriteriaError> {
+    match criteria.iter().find(|(c, _)| c.corrected) {
+        Some((_, source)) => Err(CriteriaError::at(
+            source,
+            "`corrected.` latencies exist only in open-model runs: add --arrival-rate (or \
+             `arrival-rate`/[[profiles.NAME.arrival]]), or drop the prefix"
+                .into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The verdict block printed after Locust's final tables.
 pub fn console_block(verdicts: &[Verdict], exit_code: i32) -> String {
     if verdicts.is_empty() {

@@ -1,5 +1,6 @@
 //! The criteria grammar: `p95 < 500`, `avg for "/users/[id]" < 200ms`, `error_rate < 1%`,
-//! `cache.speedup > 2`, `balance.max_deviation < 10%`, `cache_hit_faster_than_miss`.
+//! `cache.speedup > 2`, `balance.max_deviation < 10%`, `cache_hit_faster_than_miss`, and
+//! for the open model `corrected.p95 < 500` (latency from the intended start).
 //! Text to a typed `Criterion`, or an error that says what was expected (with a
 //! did-you-mean for metric names). No evaluation here.
 
@@ -121,7 +122,12 @@ pub struct Criterion {
     pub scope: Option<String>,
     pub op: Op,
     pub bound: f64,
+    /// `corrected.`: measured on the latency from the intended start (open model).
+    pub corrected: bool,
 }
+
+/// The prefix that moves a latency criterion to the corrected figures.
+pub const CORRECTED_PREFIX: &str = "corrected.";
 
 /// Metric names accepted, for messages and did-you-mean.
 pub const METRIC_NAMES: &[&str] = &[
@@ -142,6 +148,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "cache.speedup",
     "balance.max_deviation",
     "cache_hit_faster_than_miss",
+    "corrected.p95",
 ];
 
 /// The named shorthand and what it stands for.
@@ -160,7 +167,16 @@ pub fn parse(text: &str) -> Result<Criterion, String> {
         .find(|c: char| c.is_whitespace() || "<>=!".contains(c))
         .unwrap_or(rest.len());
     let (word, after) = rest.split_at(word_end);
+    let (corrected, word) = match word.strip_prefix(CORRECTED_PREFIX) {
+        Some(inner) => (true, inner),
+        None => (false, word),
+    };
     let metric = metric(word)?;
+    if corrected && metric.kind() != Kind::Time {
+        return Err(format!(
+            "`{CORRECTED_PREFIX}` applies to latencies (avg, median, min, max, pN), not {metric}"
+        ));
+    }
     rest = after.trim_start();
     let mut scope = take_scope(&mut rest)?;
     let op = take_op(&mut rest)?;
@@ -187,6 +203,7 @@ pub fn parse(text: &str) -> Result<Criterion, String> {
         scope,
         op,
         bound,
+        corrected,
     })
 }
 
@@ -409,5 +426,11 @@ mod tests {
         assert!(err("avg for /x < 5").contains("quoted request name"));
         assert!(err("cache.speedup for \"/x\" > 2").contains("does not apply"));
         assert!(err("avg < 5 ms extra").contains("unexpected `extra`"));
+        assert!(err("corrected.error_rate < 1%").contains("applies to latencies"));
+        assert!(err("corrected.p95x < 5").contains("unknown metric `p95x`"));
+        let corrected = parse("corrected.p95 for \"/h\" < 500ms").unwrap();
+        assert!(corrected.corrected);
+        assert_eq!(corrected.metric, Metric::Percentile(95.0));
+        assert!(!parse("p95 < 500").unwrap().corrected);
     }
 }

@@ -111,7 +111,7 @@ pub async fn report_page(
                 .ending()
                 .unwrap_or((now_epoch(), StopReason::StillRunning));
             test.with_stats(|stats| {
-                let judged = verdict::judge(&test.settings, &test.judge, stats);
+                let judged = verdict::judge(&test.settings, &test.judge, stats, None);
                 let ending = Ending {
                     stats,
                     open: None,
@@ -128,7 +128,7 @@ pub async fn report_page(
             let now = now_epoch();
             let stats = Stats::new(now, false);
             let judge = session.base_judge();
-            let judged = verdict::judge(&session.base, &judge, &stats);
+            let judged = verdict::judge(&session.base, &judge, &stats, None);
             let ending = Ending {
                 stats: &stats,
                 open: None,

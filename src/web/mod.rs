@@ -189,7 +189,7 @@ fn finish(session: &Session) -> anyhow::Result<i32> {
         .unwrap_or((now_epoch(), StopReason::Interrupt));
     let stats = test.with_stats(Stats::clone);
     let history: History = test.history();
-    let judged = verdict::judge(&test.settings, &test.judge, &stats);
+    let judged = verdict::judge(&test.settings, &test.judge, &stats, None);
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     Console::new(&test.settings).final_summary(&stats, &test.settings)?;
