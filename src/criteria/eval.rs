@@ -319,7 +319,7 @@ mod tests {
     fn corrected_criteria_measure_the_corrected_figures() {
         // The corrected figures: every request 100 ms later than its send time.
         let recorder = Recorder::new(1);
-        let mut h = recorder.handle(0);
+        let h = recorder.handle(0);
         for _ in 0..10 {
             h.record_at("GET", "/health", Some(101.0), 2, None, 1010.0);
         }
