@@ -447,7 +447,8 @@ async fn quitting_writes_final_tables_csv_report_and_the_criteria_exit_code() {
         &[("user_count", "3"), ("spawn_rate", "3")],
     )
     .await;
-    wait_served(&server, 60).await;
+    // Tasks are picked at random: wait for a failed /nope rather than a request count.
+    wait_stats(&ui, |s| aggregated(s)["num_failures"].as_u64().unwrap() > 0).await;
     let code = ui.signal_and_wait("INT").await;
     let stderr = ui.stderr();
     assert_eq!(
