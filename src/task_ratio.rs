@@ -10,7 +10,7 @@ use locust_stats::pyrepr::repr_float;
 /// `Available Users:` and each class indented by four spaces.
 pub fn list(classes: &[&UserClass]) -> String {
     let mut out = String::from("Available Users:\n");
-    for class in classes {
+    for class in in_definition_order(classes) {
         let _ = writeln!(out, "    {}", class.name);
     }
     out
@@ -60,7 +60,16 @@ struct ClassRatio<'a> {
     tasks: Vec<(&'a str, f64)>,
 }
 
+/// Locust lists classes as the files define them (the engine keeps them by name).
+fn in_definition_order<'a>(classes: &[&'a UserClass]) -> Vec<&'a UserClass> {
+    let mut ordered = classes.to_vec();
+    ordered.sort_by_key(|c| c.order);
+    ordered
+}
+
 fn ratios<'a>(classes: &[&'a UserClass], users: Option<u64>, total: bool) -> Vec<ClassRatio<'a>> {
+    let classes = in_definition_order(classes);
+    let classes = classes.as_slice();
     let counts = distribution(classes, users);
     let sum: f64 = counts.iter().sum();
     let sum = if sum > 0.0 { sum } else { 1.0 };

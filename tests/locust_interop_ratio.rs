@@ -77,6 +77,19 @@ fn float_weights_long_names() -> Vec<Class> {
     ]
 }
 
+/// Classes written out of alphabetical order: Locust lists them as written.
+fn written_out_of_order() -> Vec<Class> {
+    vec![
+        class("Zeta", Some("3"), &[get("z_task", 1, "/health")]),
+        class(
+            "Alpha",
+            Some("1"),
+            &[get("second", 1, "/users"), get("first", 2, "/health")],
+        ),
+        class("Mid", None, &[get("m", 1, "/health")]),
+    ]
+}
+
 // ---------------------------------------------------------------------------------
 // Task ratio and --list: byte-identical stdout
 
@@ -151,6 +164,11 @@ async fn task_ratio_with_fixed_count_matches_locust() {
 // "-u zero is bad input"), so there is no side-by-side test for it.
 
 #[tokio::test]
+async fn task_ratio_of_classes_written_out_of_order_matches_locust() {
+    assert_same_stdout(&written_out_of_order(), RATIO_CASES).await;
+}
+
+#[tokio::test]
 async fn task_ratio_with_half_even_rounding_matches_locust() {
     assert_same_stdout(&half_even_rounding(), RATIO_CASES).await;
 }
@@ -166,6 +184,7 @@ async fn list_matches_locust() {
         fixed_and_weighted(),
         half_even_rounding(),
         float_weights_long_names(),
+        written_out_of_order(),
     ] {
         assert_same_stdout(&classes, &[&["--list"], &["-l"]]).await;
     }

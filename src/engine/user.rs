@@ -396,6 +396,7 @@ mod tests {
             on_start: Vec::new(),
             on_stop: Vec::new(),
             source: Default::default(),
+            order: 0,
         });
         let shared = Arc::new(Shared::new(
             Recorder::new(1),

@@ -166,12 +166,11 @@ impl Class {
 }
 
 /// The Python locustfile: `HttpUser` classes at `constant(0.1)`, `@task(n)` methods
-/// sending one request each, defined in name order.
+/// sending one request each, classes in the given order as the TOML scenario writes
+/// them (both tools list classes in definition order).
 pub fn locustfile(classes: &[Class]) -> String {
-    let mut sorted: Vec<&Class> = classes.iter().collect();
-    sorted.sort_by_key(|c| c.name);
     let mut py = String::from("from locust import HttpUser, constant, task\n");
-    for c in sorted {
+    for c in classes {
         let _ = writeln!(py, "\n\nclass {}(HttpUser):", c.name);
         py.push_str(&c.attributes("    "));
         let _ = writeln!(py, "    wait_time = constant(0.1)");

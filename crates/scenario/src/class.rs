@@ -44,6 +44,9 @@ pub struct UserClass {
     pub on_stop: Vec<Step>,
     /// The file that defines the class.
     pub source: PathBuf,
+    /// Position in definition order (files in load order, classes in file order): how
+    /// Locust lists classes in `--list` and `--show-task-ratio`.
+    pub order: usize,
 }
 
 /// One task: a weighted sequence of requests.

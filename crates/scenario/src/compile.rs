@@ -19,10 +19,11 @@ use crate::template::{TemplateCompiler, BUILTIN_FUNCS, BUILTIN_VARS};
 use crate::wait::WaitTime;
 
 /// Compiles every class of one file.
+/// The file's classes in the order they are written.
 pub(crate) fn compile_file(file: &SourceFile) -> Result<Vec<UserClass>, ScenarioError> {
-    file.def
-        .users
-        .iter()
+    let mut defs: Vec<_> = file.def.users.iter().collect();
+    defs.sort_by_key(|(_, def)| def.span().start);
+    defs.into_iter()
         .map(|(name, def)| compile_class(file, name, def))
         .collect()
 }
@@ -163,6 +164,7 @@ fn compile_class(
         on_start,
         on_stop,
         source: file.path.clone(),
+        order: 0,
     })
 }
 

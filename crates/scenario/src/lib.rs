@@ -56,7 +56,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Scenarios, ScenarioError> {
                 continue; // the same file given twice
             }
             seen.insert(class.name.clone(), class.source.clone());
-            classes.push(class);
+            let order = classes.len();
+            classes.push(UserClass { order, ..class });
         }
     }
     if classes.is_empty() {
@@ -69,7 +70,11 @@ pub fn load(paths: &[PathBuf]) -> Result<Scenarios, ScenarioError> {
 /// Compiles scenario text as if read from `path` (for tests and `--config`-style use).
 pub fn load_str(path: impl Into<PathBuf>, text: &str) -> Result<Scenarios, ScenarioError> {
     let file = source::parse(path.into(), text.to_string())?;
-    let mut classes = compile::compile_file(&file)?;
+    let mut classes: Vec<UserClass> = compile::compile_file(&file)?
+        .into_iter()
+        .enumerate()
+        .map(|(order, class)| UserClass { order, ..class })
+        .collect();
     if classes.is_empty() {
         return Err(ScenarioError::NoUserClass);
     }
