@@ -256,26 +256,22 @@ async fn bad_open_model_input_exits_2_before_any_request() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
-    write(
-        dir.path(),
-        "locust.toml",
-        "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.open]\nrun-time = \"2s\"\narrival-rate = 10\nmax-pool = 0\n",
-    );
-    let output = run_in(dir.path(), &["--profile", "open", "-H", &url]).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("locust.toml:8"), "{stderr}");
-    assert!(stderr.contains("max-pool"), "{stderr}");
-    write(
-        dir.path(),
-        "locust.toml",
-        "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.open]\nrun-time = \"2s\"\narrival-rate = -1\n",
-    );
-    let output = run_in(dir.path(), &["--profile", "open", "-H", &url]).await;
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("locust.toml:7"), "{stderr}");
-    assert!(stderr.contains("arrival-rate"), "{stderr}");
+    for (profile, line, key) in [
+        (
+            "arrival-rate = 10\nmax-pool = 0\n",
+            "locust.toml:8",
+            "max-pool",
+        ),
+        ("arrival-rate = -1\n", "locust.toml:7", "arrival-rate"),
+    ] {
+        let project = "[tool.locust]\nlocustfile = \"s.toml\"\nheadless = true\n\n[profiles.open]\nrun-time = \"2s\"\n";
+        write(dir.path(), "locust.toml", &format!("{project}{profile}"));
+        let output = run_in(dir.path(), &["--profile", "open", "-H", &url]).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(line), "{stderr}");
+        assert!(stderr.contains(key), "{stderr}");
+    }
     assert_eq!(server.counters().total, 0);
 }
 

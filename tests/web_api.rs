@@ -86,6 +86,16 @@ async fn get(url: impl reqwest::IntoUrl) -> reqwest::Response {
     client().get(url).send().await.unwrap()
 }
 
+/// GET as user `ops` with `password`.
+async fn authed(url: &str, password: &str) -> reqwest::Response {
+    client()
+        .get(url)
+        .basic_auth("ops", Some(password))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn get_text(url: &str) -> String {
     get(url).await.text().await.unwrap()
 }
@@ -516,12 +526,7 @@ async fn basic_auth_and_base_path_guard_every_route() {
     let anonymous = get(&stats).await;
     assert_eq!(anonymous.status(), 401);
     assert!(anonymous.headers().contains_key("www-authenticate"));
-    let wrong = client()
-        .get(&stats)
-        .basic_auth("ops", Some("nope"))
-        .send()
-        .await
-        .unwrap();
+    let wrong = authed(&stats, "nope").await;
     assert_eq!(wrong.status(), 401);
     let swarm = client()
         .post(format!("{}/swarm", ui.url))
@@ -530,30 +535,12 @@ async fn basic_auth_and_base_path_guard_every_route() {
         .await
         .unwrap();
     assert_eq!(swarm.status(), 401, "no test starts without the password");
-    let good = client()
-        .get(&stats)
-        .basic_auth("ops", Some("s3cret"))
-        .send()
-        .await
-        .unwrap();
+    let good = authed(&stats, "s3cret").await;
     assert_eq!(good.status(), 200);
-    let page = client()
-        .get(&ui.url)
-        .basic_auth("ops", Some("s3cret"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = authed(&ui.url, "s3cret").await.text().await.unwrap();
     assert!(page.contains("locust/assets/web.js"), "{page}");
     let root = ui.url.trim_end_matches("/locust");
-    let outside = client()
-        .get(format!("{root}/stats/requests"))
-        .basic_auth("ops", Some("s3cret"))
-        .send()
-        .await
-        .unwrap();
+    let outside = authed(&format!("{root}/stats/requests"), "s3cret").await;
     assert_eq!(outside.status(), 404);
     assert!(
         !ui.stderr().contains("s3cret"),

@@ -95,19 +95,21 @@ pub fn class_counts(classes: &[ClassWeight], count: u64) -> Vec<u64> {
     counts
 }
 
+/// Weighted classes (no fixed counts) from (name, weight) pairs, for tests.
+#[cfg(test)]
+pub fn weighted(spec: &[(&str, f64)]) -> Vec<ClassWeight> {
+    spec.iter()
+        .map(|(n, w)| ClassWeight {
+            name: n.to_string(),
+            weight: *w,
+            fixed_count: 0,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn weighted(spec: &[(&str, f64)]) -> Vec<ClassWeight> {
-        spec.iter()
-            .map(|(n, w)| ClassWeight {
-                name: n.to_string(),
-                weight: *w,
-                fixed_count: 0,
-            })
-            .collect()
-    }
 
     fn letters(classes: &[ClassWeight], n: u64) -> String {
         user_sequence(classes, n)

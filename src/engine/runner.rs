@@ -444,18 +444,9 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dispatch::weighted as classes;
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
-
-    fn classes(spec: &[(&str, f64)]) -> Vec<ClassWeight> {
-        spec.iter()
-            .map(|(n, w)| ClassWeight {
-                name: n.to_string(),
-                weight: *w,
-                fixed_count: 0,
-            })
-            .collect()
-    }
 
     /// Users that send nothing and leave when told to.
     fn idle_users() -> Launcher {
