@@ -235,9 +235,53 @@ pub struct Cli {
     #[arg(long = "profile", value_name = "PROFILE")]
     pub profile: Option<String>,
 
-    /// Per-request timeout in seconds (connect + response + body); a timeout is a failure
+    /// requests' timeout in seconds: the longest wait for a connection, and for each read of an answer (default 60); a timeout is a failure
     #[arg(long = "request-timeout", env = "LOCUST_REQUEST_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_f64)]
     pub request_timeout: Option<f64>,
+
+    /// Connect timeout in seconds (TCP, proxy tunnel and TLS handshake); default: --request-timeout
+    #[arg(long = "connect-timeout", env = "LOCUST_CONNECT_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_f64)]
+    pub connect_timeout: Option<f64>,
+
+    /// Read timeout in seconds: the longest wait for the next bytes of an answer; default: --request-timeout
+    #[arg(long = "read-timeout", env = "LOCUST_READ_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_f64)]
+    pub read_timeout: Option<f64>,
+
+    /// Redirects followed per request before it fails with TooManyRedirects (requests' default: 30)
+    #[arg(long = "max-redirects", env = "LOCUST_MAX_REDIRECTS", value_name = "N")]
+    pub max_redirects: Option<usize>,
+
+    /// Largest decoded body kept for checks and extraction, e.g. 64M, 1G, 500K (default 64M); bodies nothing reads are only counted
+    #[arg(long = "max-body-size", env = "LOCUST_MAX_BODY_SIZE", value_name = "SIZE", value_parser = crate::http_settings::parse_size)]
+    pub max_body_size: Option<u64>,
+
+    /// User-Agent header of every request (default: locust-rs/VERSION); a request's own header wins
+    #[arg(long = "user-agent", env = "LOCUST_USER_AGENT", value_name = "TEXT")]
+    pub user_agent: Option<String>,
+
+    /// Do not verify TLS certificates (as curl -k; HttpUser verifies by default)
+    #[arg(long = "insecure", env = "LOCUST_INSECURE", action = ArgAction::SetTrue)]
+    pub insecure: bool,
+
+    /// Trust only the CA certificates in this PEM file (default: REQUESTS_CA_BUNDLE, SSL_CERT_FILE, else Mozilla's and the OS's roots)
+    #[arg(long = "cacert", env = "LOCUST_CACERT", value_name = "FILE")]
+    pub cacert: Option<String>,
+
+    /// Client certificate (PEM) for TLS; the file may also hold the key
+    #[arg(long = "cert", env = "LOCUST_CERT", value_name = "FILE")]
+    pub cert: Option<String>,
+
+    /// Private key (PEM) of --cert
+    #[arg(long = "key", env = "LOCUST_KEY", value_name = "FILE")]
+    pub key: Option<String>,
+
+    /// Proxy for every request, e.g. http://user:pass@proxy:3128 (default: HTTP_PROXY/HTTPS_PROXY/ALL_PROXY)
+    #[arg(long = "proxy", env = "LOCUST_PROXY", value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Hosts reached without the proxy, comma-separated (default: NO_PROXY)
+    #[arg(long = "noproxy", env = "LOCUST_NOPROXY", value_name = "LIST")]
+    pub noproxy: Option<String>,
 
     /// Start the built-in demo target on a free 127.0.0.1 port and run against it
     #[arg(long = "demo", action = ArgAction::SetTrue)]
@@ -312,7 +356,7 @@ fn parse_port(text: &str) -> Result<u16, String> {
         .map_err(|_| format!("invalid int value: '{text}' (a port is 0..65535)"))
 }
 
-fn parse_positive_f64(text: &str) -> Result<f64, String> {
+pub fn parse_positive_f64(text: &str) -> Result<f64, String> {
     parse_spawn_rate(text)
 }
 

@@ -34,6 +34,17 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "stop-timeout",
     "iterations",
     "request-timeout",
+    "connect-timeout",
+    "read-timeout",
+    "max-redirects",
+    "max-body-size",
+    "user-agent",
+    "insecure",
+    "cacert",
+    "cert",
+    "key",
+    "proxy",
+    "noproxy",
     "user-classes",
     "profile",
     "load-shape",
@@ -105,6 +116,27 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         "request-timeout" => fill(&mut cli.request_timeout, || {
             cli::parse_spawn_rate(&text()?).map_err(bad)
         })?,
+        "connect-timeout" => fill(&mut cli.connect_timeout, || {
+            cli::parse_positive_f64(&text()?).map_err(bad)
+        })?,
+        "read-timeout" => fill(&mut cli.read_timeout, || {
+            cli::parse_positive_f64(&text()?).map_err(bad)
+        })?,
+        "max-redirects" => fill(&mut cli.max_redirects, || {
+            text()?
+                .parse()
+                .map_err(|_| bad("expected a whole number".into()))
+        })?,
+        "max-body-size" => fill(&mut cli.max_body_size, || {
+            crate::http_settings::parse_size(&text()?).map_err(bad)
+        })?,
+        "user-agent" => fill(&mut cli.user_agent, text)?,
+        "insecure" => cli.insecure |= boolean()?,
+        "cacert" => fill(&mut cli.cacert, text)?,
+        "cert" => fill(&mut cli.cert, text)?,
+        "key" => fill(&mut cli.key, text)?,
+        "proxy" => fill(&mut cli.proxy, text)?,
+        "noproxy" => fill(&mut cli.noproxy, || Ok(list().join(",")))?,
         "iterations" => fill(&mut cli.iterations, || {
             text()?
                 .parse()

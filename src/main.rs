@@ -13,6 +13,7 @@ mod demo;
 mod engine;
 mod exit;
 mod http;
+mod http_settings;
 mod log_buffer;
 mod logging;
 mod open_run;

@@ -68,7 +68,7 @@ pub async fn headless(
     let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
     let history = Arc::new(Mutex::new(History::default()));
     let mut csv = csv_writer(settings, now_epoch())?;
-    let shared = shared_state(settings, &recorder);
+    let shared = shared_state(settings, &recorder)?;
     let corrected = Recorder::new(worker_shards());
     let open_classes = classes.clone();
     let runner = engine::start(classes, shared.clone(), settings.stop_timeout);
@@ -221,15 +221,15 @@ pub fn csv_writer(settings: &Settings, now: f64) -> anyhow::Result<Option<CsvWri
 }
 
 /// What every user of one test shares: recorder, clients, host, labels, `-i`.
-pub fn shared_state(settings: &Settings, recorder: &Recorder) -> Arc<Shared> {
+pub fn shared_state(settings: &Settings, recorder: &Recorder) -> anyhow::Result<Arc<Shared>> {
     let mut shared = Shared::new(
         recorder.clone(),
-        ClientFactory::new(settings.request_timeout),
+        ClientFactory::new(settings.http.clone()).map_err(anyhow::Error::msg)?,
         settings.host.clone(),
         settings.iterations,
     );
     shared.labels = LabelHeaders::new(Judge::label_headers(settings));
-    Arc::new(shared)
+    Ok(Arc::new(shared))
 }
 
 pub fn worker_shards() -> usize {

@@ -41,7 +41,7 @@ pub struct Settings {
     pub iterations: Option<u64>,
     pub profile: Option<String>,
     pub profile_description: Option<String>,
-    pub request_timeout: Duration,
+    pub http: crate::http::HttpOptions,
     pub user_classes: Vec<String>,
     pub list: bool,
     pub show_task_ratio: bool,
@@ -230,6 +230,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
     }
     let labels = label_settings(&cli)?;
     let web = crate::web_settings::from_cli(&cli)?;
+    let http = crate::http_settings::from_cli(&cli, |k| std::env::var(k).ok())?;
     let locustfile = cli
         .locustfile
         .clone()
@@ -268,8 +269,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         iterations: cli.iterations.filter(|n| *n > 0),
         profile: cli.profile,
         profile_description,
-        // Capped at a day: the value only bounds a request, and huge ones overflow timers.
-        request_timeout: Duration::from_secs_f64(cli.request_timeout.unwrap_or(60.0).min(86_400.0)),
+        http,
         user_classes,
         list: cli.list,
         show_task_ratio: cli.show_task_ratio,

@@ -295,11 +295,18 @@ impl UserRun {
             }
         };
         let method = rendered.method.as_str();
+        let send = step.send_options();
         let request = Outgoing {
             method: &rendered.method,
             url: &rendered.url,
             headers: &rendered.headers,
             body: rendered.body.as_ref(),
+            keep_body: step.reads_body(),
+            follow_redirects: send.allow_redirects,
+            timeouts: self
+                .shared
+                .clients
+                .timeouts_with(send.connect_timeout, send.read_timeout),
         };
         // A kill lets the request in flight finish (briefly) so that a request the
         // target answered is also counted here; past the grace it is abandoned.
@@ -315,6 +322,7 @@ impl UserRun {
             Ok(received) => {
                 let view = ResponseView {
                     status: received.status,
+                    reason: &received.reason,
                     headers: &received.headers,
                     body: &received.body,
                 };
@@ -325,7 +333,7 @@ impl UserRun {
             }
             Err(error) => Some(error.clone()),
         };
-        let length = exchange.result.as_ref().map_or(0, |r| r.body.len() as u64);
+        let length = exchange.result.as_ref().map_or(0, |r| r.length);
         self.stats.record(
             method,
             &rendered.name,
@@ -374,7 +382,7 @@ mod tests {
     use locust_scenario::WaitTime;
     use locust_stats::Recorder;
 
-    use crate::http::ClientFactory;
+    use crate::http::{ClientFactory, HttpOptions};
 
     /// A user whose one task sends nothing (it has no steps), so that only the loop's
     /// timing is measured. The iteration budget counts its task starts.
@@ -400,7 +408,7 @@ mod tests {
         });
         let shared = Arc::new(Shared::new(
             Recorder::new(1),
-            ClientFactory::new(Duration::from_secs(1)),
+            ClientFactory::new(HttpOptions::with_timeout(Duration::from_secs(1))).unwrap(),
             None,
             Some(u64::MAX),
         ));

@@ -1,17 +1,22 @@
-//! Opening one keep-alive connection — plain TCP, or TLS with the rustls config shared by
-//! every user — and telling whether an idle one was closed by the server meanwhile
-//! (urllib3's `is_connection_dropped`), so a stale socket is replaced before it is used.
+//! Opening one keep-alive connection — plain TCP, TLS with the rustls config shared by
+//! every user, through a forward proxy or a CONNECT tunnel as the proxy settings say —
+//! within the connect timeout, and telling whether an idle one was closed by the server
+//! meanwhile (urllib3's `is_connection_dropped`), so a stale socket is never used.
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
 
+use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use super::errors;
+use super::errors::{self, Context};
+use super::proxy::{self, Proxy, ProxySettings};
 use super::target::Origin;
+use super::tls::{self, TlsOptions};
 
 /// An open connection.
 pub enum Stream {
@@ -19,26 +24,96 @@ pub enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
-/// What every connection of the process shares: the TLS configuration, parsed once.
-pub struct Connector {
-    tls: tokio_rustls::TlsConnector,
+/// How a request reaches its origin.
+pub enum Route<'a> {
+    Direct,
+    /// Plain HTTP through a proxy: the request line carries the whole URL.
+    Forward(&'a Proxy),
+    /// HTTPS through a proxy: a CONNECT tunnel, then TLS inside it.
+    Tunnel(&'a Proxy),
 }
 
-impl Connector {
-    pub fn new() -> Self {
-        Connector {
-            tls: tokio_rustls::TlsConnector::from(Arc::new(tls_config())),
+impl<'a> Route<'a> {
+    pub fn proxy(&self) -> Option<&'a Proxy> {
+        match self {
+            Route::Direct => None,
+            Route::Forward(p) | Route::Tunnel(p) => Some(p),
         }
     }
 
-    /// Connects to `origin`; the error is already Locust's error string.
-    pub async fn connect(&self, origin: &Origin) -> Result<Stream, String> {
-        let stream = match TcpStream::connect((origin.host.as_str(), origin.port)).await {
+    /// Proxy credentials go in each request only through a forward proxy (a tunnel
+    /// sends them once, in the CONNECT).
+    pub fn forward_authorization(&self) -> Option<&'a HeaderValue> {
+        match self {
+            Route::Forward(p) => p.authorization.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// What every connection of the run shares: the TLS configuration, parsed once, and
+/// the proxy settings.
+pub struct Connector {
+    tls: tokio_rustls::TlsConnector,
+    proxies: ProxySettings,
+}
+
+impl Connector {
+    pub fn new(tls: &TlsOptions, proxies: ProxySettings) -> Result<Self, String> {
+        let config = tls::client_config(tls).map_err(|e| e.to_string())?;
+        Ok(Connector {
+            tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            proxies,
+        })
+    }
+
+    pub fn route(&self, origin: &Origin) -> Route<'_> {
+        match self
+            .proxies
+            .for_target(origin.tls, &origin.host, origin.port)
+        {
+            None => Route::Direct,
+            Some(proxy) if origin.tls => Route::Tunnel(proxy),
+            Some(proxy) => Route::Forward(proxy),
+        }
+    }
+
+    /// Connects to `origin` (TCP, proxy tunnel and TLS handshake) within
+    /// `connect_timeout`; the error is already Locust's error string.
+    pub async fn connect(
+        &self,
+        origin: &Origin,
+        connect_timeout: Duration,
+        context: &Context<'_>,
+    ) -> Result<Stream, String> {
+        match tokio::time::timeout(connect_timeout, self.open(origin, context)).await {
+            Ok(result) => result,
+            Err(_) => Err(errors::connect_timeout(context)),
+        }
+    }
+
+    async fn open(&self, origin: &Origin, context: &Context<'_>) -> Result<Stream, String> {
+        let route = self.route(origin);
+        let (host, port) = match route.proxy() {
+            Some(proxy) => (proxy.host.as_str(), proxy.port),
+            None => (origin.host.as_str(), origin.port),
+        };
+        let mut stream = match TcpStream::connect((host, port)).await {
             Ok(stream) => stream,
             Err(e) if is_resolution_failure(&e) => return Err(errors::name_resolution()),
             Err(e) => return Err(errors::describe(&e)),
         };
         let _ = stream.set_nodelay(true);
+        if let Route::Tunnel(proxy) = route {
+            proxy::tunnel(
+                &mut stream,
+                &origin.host,
+                origin.port,
+                proxy.authorization.as_ref(),
+            )
+            .await
+            .map_err(|e| errors::tunnel(&e))?;
+        }
         if !origin.tls {
             return Ok(Stream::Plain(stream));
         }
@@ -52,7 +127,7 @@ impl Connector {
             .tls
             .connect(name, stream)
             .await
-            .map_err(|e| ssl_error(&e))?;
+            .map_err(|e| errors::tls_handshake(&e, context))?;
         Ok(Stream::Tls(Box::new(tls)))
     }
 }
@@ -62,7 +137,7 @@ impl Stream {
     /// a read that completes at once means the socket is no longer usable for a request.
     pub fn is_dropped(&mut self) -> bool {
         let waker = std::task::Waker::noop();
-        let mut cx = Context::from_waker(waker);
+        let mut cx = TaskContext::from_waker(waker);
         let mut byte = [0u8; 1];
         let mut buf = ReadBuf::new(&mut byte);
         !matches!(Pin::new(self).poll_read(&mut cx, &mut buf), Poll::Pending)
@@ -72,7 +147,7 @@ impl Stream {
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        cx: &mut TaskContext<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
@@ -85,7 +160,7 @@ impl AsyncRead for Stream {
 impl AsyncWrite for Stream {
     fn poll_write(
         self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        cx: &mut TaskContext<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         match self.get_mut() {
@@ -94,14 +169,14 @@ impl AsyncWrite for Stream {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
@@ -112,33 +187,4 @@ impl AsyncWrite for Stream {
 fn is_resolution_failure(error: &std::io::Error) -> bool {
     let text = error.to_string();
     text.contains("failed to lookup address") || text.contains("Name or service not known")
-}
-
-fn ssl_error(error: &std::io::Error) -> String {
-    format!(
-        "SSLError({})",
-        locust_stats::pyrepr::repr_str(&error.to_string())
-    )
-}
-
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| {
-            b.with_root_certificates(roots.clone())
-                .with_no_client_auth()
-        });
-    let mut config = match config {
-        Ok(config) => config,
-        // The ring provider supports the default versions; keep the defaults otherwise.
-        Err(_) => rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
 }

@@ -48,7 +48,7 @@ impl TestRun {
         let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
         let history = Arc::new(Mutex::new(History::default()));
         let csv = csv_writer(&settings, started)?;
-        let shared = shared_state(&settings, &recorder);
+        let shared = shared_state(&settings, &recorder)?;
         let runner = engine::start(classes.clone(), shared.clone(), settings.stop_timeout);
         let status = runner.status();
         let ticker_stop = CancellationToken::new();

@@ -1,8 +1,11 @@
 //! Shared helpers for the end-to-end tests: the real binary, a demo target on
 //! 127.0.0.1, and scenario files written into a temporary folder. `locust` holds the
-//! side-by-side machinery of the real-Locust interoperability tests.
+//! side-by-side machinery of the real-Locust interoperability tests, `hostile` a
+//! scriptable misbehaving HTTP server, TLS fixtures and a recording proxy for the HTTP
+//! client's hardening tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hostile;
 pub mod locust;
 pub mod web;
 

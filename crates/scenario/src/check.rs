@@ -19,11 +19,11 @@ pub(crate) enum StatusRule {
 
 impl StatusRule {
     /// `None` on success, else Locust's error string.
-    pub fn failure(&self, status: u16, name: &str) -> Option<String> {
+    pub fn failure(&self, status: u16, reason: &str, name: &str) -> Option<String> {
         match self {
-            StatusRule::Default => http_error(status, name),
+            StatusRule::Default => http_error(status, reason, name),
             StatusRule::Only(list) if list.contains(&status) => None,
-            StatusRule::Only(list) => http_error(status, name).or_else(|| {
+            StatusRule::Only(list) => http_error(status, reason, name).or_else(|| {
                 let expected: Vec<String> = list.iter().map(u16::to_string).collect();
                 Some(catch_response_error(&format!(
                     "unexpected status code {status}, expected {}",
@@ -57,6 +57,11 @@ enum Test {
 }
 
 impl Check {
+    /// Whether the check needs the response body (a header check does not).
+    pub fn reads_body(&self) -> bool {
+        !matches!(self.subject, Subject::Header(_))
+    }
+
     /// Validates a `checks` entry; the error text says what is wrong (located by the caller).
     pub fn compile(def: &CheckDef) -> Result<Check, String> {
         let subjects = [
@@ -189,20 +194,20 @@ mod tests {
 
     #[test]
     fn status_rules() {
-        assert_eq!(StatusRule::Default.failure(201, "/u"), None);
-        assert_eq!(StatusRule::Default.failure(302, "/u"), None);
+        assert_eq!(StatusRule::Default.failure(201, "R", "/u"), None);
+        assert_eq!(StatusRule::Default.failure(302, "R", "/u"), None);
         assert!(StatusRule::Default
-            .failure(404, "/u")
+            .failure(404, "Not Found", "/u")
             .unwrap()
             .starts_with("HTTPError('404 Client Error: Not Found"));
         let only = StatusRule::Only(vec![200, 404]);
-        assert_eq!(only.failure(404, "/u"), None);
+        assert_eq!(only.failure(404, "R", "/u"), None);
         assert_eq!(
-            only.failure(500, "/u").unwrap(),
+            only.failure(500, "Internal Server Error", "/u").unwrap(),
             "HTTPError('500 Server Error: Internal Server Error for url: /u')"
         );
         assert_eq!(
-            StatusRule::Only(vec![201]).failure(200, "/u").unwrap(),
+            StatusRule::Only(vec![201]).failure(200, "R", "/u").unwrap(),
             "CatchResponseError('unexpected status code 200, expected 201')"
         );
     }

@@ -28,6 +28,11 @@ enum Source {
 }
 
 impl Extract {
+    /// Whether the extraction needs the response body (a header does not).
+    pub fn reads_body(&self) -> bool {
+        !matches!(self.source, Source::Header(_))
+    }
+
     /// Validates an `extract` entry; the error text says what is wrong (located by the caller).
     pub fn compile(def: &ExtractDef) -> Result<Extract, String> {
         if !is_identifier(&def.var) {

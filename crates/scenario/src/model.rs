@@ -68,6 +68,10 @@ pub(crate) struct RequestDef {
     pub checks: Vec<Spanned<CheckDef>>,
     #[serde(default)]
     pub extract: Vec<Spanned<ExtractDef>>,
+    /// requests' `allow_redirects`: `false` records the 3xx itself.
+    pub allow_redirects: Option<Spanned<bool>>,
+    /// requests' `timeout`: seconds, or `{ connect = s, read = s }`.
+    pub timeout: Option<Spanned<toml::Value>>,
 }
 
 /// One entry of `checks`: a subject (`json`, `header` or `body_contains`) and a test.

@@ -17,7 +17,7 @@ use crate::error::{Location, ScenarioError};
 use crate::extract::Extract;
 use crate::model::{Pairs, RequestDef};
 use crate::source::{suggest, SourceFile};
-use crate::step::{default_name, encode_query, MethodTpl, RenderedRequest, Step};
+use crate::step::{default_name, encode_query, MethodTpl, RenderedRequest, SendOptions, Step};
 use crate::template::{Template, TemplateCompiler, BUILTIN_FUNCS, BUILTIN_VARS};
 
 /// What compiling a request needs to know about its surroundings.
@@ -186,6 +186,10 @@ pub(crate) fn compile_request(
                 .map_err(|m| cx.invalid(e.span(), &format!("{key}.extract[{i}]"), m))?,
         );
     }
+    let send = SendOptions {
+        allow_redirects: def.allow_redirects.as_ref().map(|a| *a.get_ref()),
+        ..compile_timeout(cx, def, key)?
+    };
     let mut step = Step {
         label: key.strip_prefix("users.").unwrap_or(key).to_string(),
         env: cx.env.clone(),
@@ -200,10 +204,60 @@ pub(crate) fn compile_request(
         checks,
         extracts,
         needs: used.into_iter().collect(),
+        send,
         fixed: None,
     };
     step.fixed = fixed_request(&step).map(Arc::new);
     Ok(step)
+}
+
+/// `timeout = 5` (both) or `timeout = { connect = 1, read = 5 }`, in seconds.
+fn compile_timeout(cx: &Cx<'_>, def: &RequestDef, key: &str) -> Result<SendOptions, ScenarioError> {
+    let Some(timeout) = &def.timeout else {
+        return Ok(SendOptions::default());
+    };
+    let tkey = format!("{key}.timeout");
+    let bad = |what: &str| {
+        cx.invalid(
+            timeout.span(),
+            &tkey,
+            format!("{what}: give seconds (`timeout = 5`) or `{{ connect = 1, read = 5 }}`, each a number > 0"),
+        )
+    };
+    let seconds = |value: &toml::Value, what: &str| -> Result<std::time::Duration, ScenarioError> {
+        let s = match value {
+            toml::Value::Integer(i) => *i as f64,
+            toml::Value::Float(f) => *f,
+            _ => return Err(bad(what)),
+        };
+        if !(s > 0.0 && s <= 86_400.0) {
+            return Err(bad(what));
+        }
+        Ok(std::time::Duration::from_secs_f64(s))
+    };
+    match timeout.get_ref() {
+        toml::Value::Table(table) => {
+            if let Some(other) = table.keys().find(|k| *k != "connect" && *k != "read") {
+                return Err(bad(&format!("unknown key `{other}`")));
+            }
+            Ok(SendOptions {
+                connect_timeout: table
+                    .get("connect")
+                    .map(|v| seconds(v, "connect"))
+                    .transpose()?,
+                read_timeout: table.get("read").map(|v| seconds(v, "read")).transpose()?,
+                ..SendOptions::default()
+            })
+        }
+        value => {
+            let both = seconds(value, "not a number of seconds")?;
+            Ok(SendOptions {
+                connect_timeout: Some(both),
+                read_timeout: Some(both),
+                ..SendOptions::default()
+            })
+        }
+    }
 }
 
 /// The whole request, when nothing in it is a template.

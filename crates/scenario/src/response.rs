@@ -10,6 +10,8 @@ use locust_stats::pyrepr::repr_str;
 #[derive(Debug, Clone, Copy)]
 pub struct ResponseView<'a> {
     pub status: u16,
+    /// The reason phrase as the server sent it (`File not found`), possibly empty.
+    pub reason: &'a str,
     pub headers: &'a http::HeaderMap,
     pub body: &'a [u8],
 }
@@ -29,18 +31,14 @@ impl Outcome {
 }
 
 /// `HTTPError('<code> Client Error: <reason> for url: <name>')` (requests'
-/// `raise_for_status`, with the URL replaced by the stats name), or `None` below 400
-/// and from 600 on.
-pub fn http_error(status: u16, name: &str) -> Option<String> {
+/// `raise_for_status`, with the server's own reason phrase and the URL replaced by the
+/// stats name), or `None` below 400 and from 600 on.
+pub fn http_error(status: u16, reason: &str, name: &str) -> Option<String> {
     let class = match status {
         400..=499 => "Client Error",
         500..=599 => "Server Error",
         _ => return None,
     };
-    let reason = http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("Unknown");
     let msg = format!("{status} {class}: {reason} for url: {name}");
     Some(format!("HTTPError({})", repr_str(&msg)))
 }
@@ -110,6 +108,7 @@ pub(crate) fn with_parsed<R>(
     }
     let resp = ResponseView {
         status,
+        reason: "OK",
         headers: &map,
         body: body.as_bytes(),
     };
@@ -123,19 +122,28 @@ mod tests {
     #[test]
     fn http_error_strings_match_locust() {
         assert_eq!(
-            http_error(404, "/users/[id]").unwrap(),
+            http_error(404, "Not Found", "/users/[id]").unwrap(),
             "HTTPError('404 Client Error: Not Found for url: /users/[id]')"
         );
         assert_eq!(
-            http_error(503, "/health").unwrap(),
+            http_error(503, "Service Unavailable", "/health").unwrap(),
             "HTTPError('503 Server Error: Service Unavailable for url: /health')"
         );
-        assert_eq!(http_error(302, "/x"), None);
-        assert_eq!(http_error(399, "/x"), None);
-        assert_eq!(http_error(600, "/x"), None);
+        assert_eq!(http_error(302, "Found", "/x"), None);
+        assert_eq!(http_error(399, "", "/x"), None);
+        assert_eq!(http_error(600, "", "/x"), None);
+        // The server's words, whatever they are; none at all leaves two spaces.
+        assert_eq!(
+            http_error(404, "File not found", "/x").unwrap(),
+            "HTTPError('404 Client Error: File not found for url: /x')"
+        );
+        assert_eq!(
+            http_error(500, "", "/x").unwrap(),
+            "HTTPError('500 Server Error:  for url: /x')"
+        );
         // A name holding a single quote switches to double quotes, like Python's repr.
         assert_eq!(
-            http_error(500, "/it's").unwrap(),
+            http_error(500, "Internal Server Error", "/it's").unwrap(),
             "HTTPError(\"500 Server Error: Internal Server Error for url: /it's\")"
         );
     }
@@ -155,6 +163,7 @@ mod tests {
         let body = "x".repeat(300);
         let resp = ResponseView {
             status: 200,
+            reason: "OK",
             headers: &headers,
             body: body.as_bytes(),
         };

@@ -30,6 +30,15 @@ pub struct RenderedRequest {
     pub body: Option<Bytes>,
 }
 
+/// How a step's request is sent, beyond its bytes: requests' `allow_redirects` and
+/// `timeout` (None: the run's setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SendOptions {
+    pub allow_redirects: Option<bool>,
+    pub connect_timeout: Option<std::time::Duration>,
+    pub read_timeout: Option<std::time::Duration>,
+}
+
 /// The request method: fixed at load, or a template checked when rendered.
 #[derive(Debug, Clone)]
 pub(crate) enum MethodTpl {
@@ -56,6 +65,7 @@ pub struct Step {
     pub(crate) extracts: Vec<Extract>,
     /// Extracted variables this step reads; rendering waits until they are ready.
     pub(crate) needs: Vec<String>,
+    pub(crate) send: SendOptions,
     /// The whole request when nothing in it is templated.
     pub(crate) fixed: Option<Arc<RenderedRequest>>,
 }
@@ -69,6 +79,16 @@ impl Step {
     /// Variables (extracted by other steps) that must be set before this step can render.
     pub fn needs(&self) -> &[String] {
         &self.needs
+    }
+
+    pub fn send_options(&self) -> SendOptions {
+        self.send
+    }
+
+    /// Whether a check or an extraction reads the response body; if none does, the
+    /// body is counted as it streams in and never held.
+    pub fn reads_body(&self) -> bool {
+        self.checks.iter().any(Check::reads_body) || self.extracts.iter().any(Extract::reads_body)
     }
 
     /// Names of the variables this step extracts.
@@ -191,7 +211,7 @@ impl Step {
         response: &ResponseView<'_>,
         vars: &mut UserVars,
     ) -> Option<String> {
-        if let Some(f) = self.status.failure(response.status, name) {
+        if let Some(f) = self.status.failure(response.status, response.reason, name) {
             return Some(f);
         }
         if self.checks.is_empty() && self.extracts.is_empty() {

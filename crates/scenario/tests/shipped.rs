@@ -89,6 +89,7 @@ fn create_then_read_flow() {
 
     let headers = http::HeaderMap::new();
     let resp = ResponseView {
+        reason: "OK",
         status: 201,
         headers: &headers,
         body: br#"{"id": 17, "name": "x", "email": "y"}"#,
@@ -102,6 +103,7 @@ fn create_then_read_flow() {
     );
 
     let missing = ResponseView {
+        reason: "OK",
         status: 404,
         headers: &headers,
         body: b"{}",
@@ -132,6 +134,7 @@ fn health_check_failure_string() {
     assert_eq!(req.url, "/gateway-health");
     let headers = http::HeaderMap::new();
     let bad = ResponseView {
+        reason: "OK",
         status: 200,
         headers: &headers,
         body: br#"{"status":"degraded"}"#,
