@@ -2,7 +2,7 @@
 HOST ?= http://localhost:8080
 BIN := target/release/locust-rs
 
-.PHONY: demo test build load-test load-test-stress load-test-cache load-test-spike load-test-all load-test-ui health reports-clean lint bench bench-smoke
+.PHONY: demo test build fuzz load-test load-test-stress load-test-cache load-test-spike load-test-all load-test-ui health reports-clean lint bench bench-smoke
 
 build:
 	cargo build --release --locked
@@ -56,3 +56,8 @@ bench:
 ## The same benchmarks for a few seconds each: proves the harness works (scripts/test.sh).
 bench-smoke:
 	./scripts/bench.sh --smoke
+
+## The seeded fuzz tests of the HTTP response parser and body decoders with a million
+## cases each instead of make test's tens of thousands (a few minutes, release build).
+fuzz:
+	LOCUST_RS_FUZZ_CASES=1000000 cargo test --release --locked --bin locust-rs -- fuzz_

@@ -26,7 +26,7 @@ impl LabelHeaders {
     }
 
     /// Counts the labelled headers of an answer (`None`: no answer, nothing to count).
-    /// A header that is absent or not text is not counted.
+    /// A header that is absent is not counted; bytes that are not UTF-8 are latin-1.
     pub fn record(&self, stats: &RecordHandle, headers: Option<&HeaderMap>, elapsed: Duration) {
         let Some(headers) = headers else {
             return;
@@ -34,10 +34,33 @@ impl LabelHeaders {
         if self.names.is_empty() {
             return;
         }
-        let values = self.names.iter().enumerate().filter_map(|(i, name)| {
-            let value = headers.get(name)?.to_str().ok()?;
-            Some((i, value.trim()))
-        });
-        stats.record_labels(values, elapsed);
+        let text = |name: &HeaderName| headers.get(name).map(|v| v.as_bytes());
+        if self
+            .names
+            .iter()
+            .filter_map(text)
+            .all(|v| std::str::from_utf8(v).is_ok())
+        {
+            // The usual case: every value is text, counted without copying.
+            let values = self.names.iter().enumerate().filter_map(|(i, name)| {
+                let value = headers.get(name)?.to_str().ok()?;
+                Some((i, value.trim()))
+            });
+            stats.record_labels(values, elapsed);
+        } else {
+            // Other bytes are read as latin-1, as Python reads a header value.
+            let owned: Vec<(usize, String)> = self
+                .names
+                .iter()
+                .enumerate()
+                .filter_map(|(i, name)| Some((i, latin1(text(name)?))))
+                .collect();
+            stats.record_labels(owned.iter().map(|(i, v)| (*i, v.trim())), elapsed);
+        }
     }
+}
+
+/// Bytes as latin-1 text, one character per byte.
+fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
 }

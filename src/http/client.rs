@@ -180,7 +180,11 @@ impl UserClient {
         let mut hops = 0;
         loop {
             let received = self.send(&hop, request.keep_body, timeouts).await?;
-            let location = received.headers.get(LOCATION).filter(|_| follow);
+            // requests follows no empty Location.
+            let location = received
+                .headers
+                .get(LOCATION)
+                .filter(|l| follow && !l.as_bytes().trim_ascii().is_empty());
             let Some(location) = location.filter(|_| is_redirect(received.status)) else {
                 return Ok(received);
             };

@@ -4,6 +4,7 @@
 //! meanwhile (urllib3's `is_connection_dropped`), so a stale socket is never used.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -123,11 +124,11 @@ impl Connector {
                 locust_stats::pyrepr::repr_str(&e.to_string())
             )
         })?;
-        let tls = self
-            .tls
-            .connect(name, stream)
-            .await
-            .map_err(|e| errors::tls_handshake(&e, context))?;
+        let tls = self.tls.connect(name, stream).await.map_err(|e| {
+            let text = errors::tls_handshake(&e, context);
+            suggest_insecure_once(&text, origin);
+            text
+        })?;
         Ok(Stream::Tls(Box::new(tls)))
     }
 }
@@ -181,6 +182,21 @@ impl AsyncWrite for Stream {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+/// A certificate that does not verify is recorded as a failure of each request; the
+/// way out is said once, in the log.
+fn suggest_insecure_once(text: &str, origin: &Origin) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if text.starts_with("SSLError(SSLCertVerificationError") && !SAID.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            target: "locust.clients",
+            "The TLS certificate of {}:{} could not be verified, so its requests fail (certificates are verified, as in Locust's HttpUser). Pass --cacert FILE to trust the CA that signed it, or --insecure to skip verification.",
+            origin.host,
+            origin.port
+        );
     }
 }
 

@@ -529,7 +529,7 @@ mod tests {
     }
 
     #[test]
-    fn random_bytes_never_panic_under_any_encoding() {
+    fn fuzz_random_bodies_under_every_encoding() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             state ^= state << 13;
@@ -537,7 +537,11 @@ mod tests {
             state ^= state << 17;
             state
         };
-        for case in 0..3_000 {
+        let cases = std::env::var("LOCUST_RS_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3_000u64);
+        for case in 0..cases {
             let len = (next() % 300) as usize;
             let mut data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             if case % 3 == 0 && len > 12 {

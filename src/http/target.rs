@@ -3,6 +3,7 @@
 //! step's URL resolved against it without building a URL on the hot path, and redirect
 //! targets resolved against the current URL by RFC 3986 (the `url` crate).
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use base64::Engine as _;
@@ -154,8 +155,8 @@ fn from_url(url: &Url) -> Result<Target, String> {
         authority: HeaderValue::from_str(&authority).map_err(|e| e.to_string())?,
     };
     let path = &url[url::Position::BeforePath..url::Position::AfterQuery];
-    let path = PathAndQuery::from_str(if path.is_empty() { "/" } else { path })
-        .map_err(|e| e.to_string())?;
+    let path = unquote_unreserved(if path.is_empty() { "/" } else { path });
+    let path = PathAndQuery::from_str(&path).map_err(|e| e.to_string())?;
     Ok(Target {
         origin,
         path,
@@ -185,6 +186,34 @@ fn percent_decode(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// requests' `unquote_unreserved`: `%XX` escapes of letters, digits and `-._~` become
+/// the character; every other escape stays as written.
+fn unquote_unreserved(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = &text[i + 1..i + 3];
+            if let Ok(value) = u8::from_str_radix(hex, 16) {
+                let c = char::from(value);
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
+                    out.push(c);
+                    i += 3;
+                    continue;
+                }
+            }
+        }
+        let c = text[i..].chars().next().unwrap_or('%');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    Cow::Owned(out)
+}
+
 /// requests' rule for dropping credentials on a redirect: another host, or another
 /// scheme or port — except http:80 to https:443 on the same host.
 pub fn crosses_origin(from: &Origin, to: &Origin) -> bool {
@@ -198,8 +227,11 @@ pub fn crosses_origin(from: &Origin, to: &Origin) -> bool {
 }
 
 /// A path as given when it is valid ASCII in a request line; otherwise percent-encoded
-/// the way requests would (spaces become `%20`, non-ASCII its UTF-8 bytes).
+/// the way requests would (spaces become `%20`, non-ASCII its UTF-8 bytes). As requests
+/// does, escapes of unreserved characters are decoded (`%41` is sent as `A`).
 fn parse_path(path: &str) -> Result<PathAndQuery, String> {
+    let path = unquote_unreserved(path);
+    let path = path.as_ref();
     if path.is_ascii() {
         if let Ok(parsed) = PathAndQuery::from_str(path) {
             return Ok(parsed);
@@ -277,6 +309,21 @@ mod tests {
             "/users?name=a%20b"
         );
         assert_eq!(b.resolve("/caf\u{e9} x").unwrap().path, "/caf%C3%A9%20x");
+    }
+
+    #[test]
+    fn escapes_of_unreserved_characters_are_decoded_as_requests_does() {
+        assert_eq!(unquote_unreserved("/q?a=1&b=%41"), "/q?a=1&b=A");
+        assert_eq!(unquote_unreserved("/%7e%2F%20x%"), "/~%2F%20x%");
+        assert_eq!(unquote_unreserved("/%zz%4"), "/%zz%4");
+        assert_eq!(
+            base("http://h:1").resolve("/e?b=%41&c=%2f").unwrap().path,
+            "/e?b=A&c=%2f"
+        );
+        assert_eq!(
+            hop("http://h:1/", "/echo/q?a=1&b=%41"),
+            "http://h:1/echo/q?a=1&b=A"
+        );
     }
 
     #[test]

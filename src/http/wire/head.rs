@@ -120,7 +120,8 @@ fn lenient_headers(rest: &[u8]) -> Result<Option<(HeaderMap, usize)>, ProtocolEr
         let folded = line.starts_with(b" ") || line.starts_with(b"\t");
         if collecting && !folded {
             let parsed = line.iter().position(|&b| b == b':').and_then(|colon| {
-                let name = HeaderName::from_bytes(line[..colon].trim_ascii_end()).ok()?;
+                // `Name : value` is no header to Python either: it ends the headers.
+                let name = HeaderName::from_bytes(&line[..colon]).ok()?;
                 Some((
                     name,
                     HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).ok(),

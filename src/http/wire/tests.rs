@@ -402,12 +402,17 @@ fn hostile_response(rng: &mut Rng) -> Vec<u8> {
     out
 }
 
-/// Runs `cases` seeded cases (more with `LOCUST_RS_FUZZ_CASES`, as `make fuzz` does).
-async fn fuzz(cases: u64, seed: u64) {
-    let cases = std::env::var("LOCUST_RS_FUZZ_CASES")
+/// `cases`, or more with `LOCUST_RS_FUZZ_CASES` (as `make fuzz` sets it).
+fn fuzz_cases(cases: u64) -> u64 {
+    std::env::var("LOCUST_RS_FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
+        .unwrap_or(cases)
+}
+
+/// Runs seeded cases of almost-right responses.
+async fn fuzz(cases: u64, seed: u64) {
+    let cases = fuzz_cases(cases);
     let mut rng = Rng(seed);
     let host = HeaderValue::from_static("h");
     let defaults = DefaultHeaders::new(HeaderValue::from_static("t"));
@@ -456,7 +461,7 @@ async fn fuzz_hostile_responses() {
 
 #[tokio::test]
 async fn fuzz_random_bytes() {
-    let cases = 10_000;
+    let cases = fuzz_cases(10_000);
     let mut rng = Rng(0x243f_6a88_85a3_08d3);
     let host = HeaderValue::from_static("h");
     let defaults = DefaultHeaders::new(HeaderValue::from_static("t"));
