@@ -276,7 +276,12 @@ pub struct Cli {
     pub key: Option<String>,
 
     /// Proxy for every request, e.g. http://user:pass@proxy:3128 (default: HTTP_PROXY/HTTPS_PROXY/ALL_PROXY)
-    #[arg(long = "proxy", env = "LOCUST_PROXY", value_name = "URL")]
+    #[arg(
+        long = "proxy",
+        env = "LOCUST_PROXY",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub proxy: Option<String>,
 
     /// Hosts reached without the proxy, comma-separated (default: NO_PROXY)

@@ -55,13 +55,13 @@ pub fn from_cli(
     }
     .with_env_bundle(&env);
     // Reads and checks the files now, so a bad one stops the run before it starts.
-    crate::http::check_tls(&tls).map_err(|e| bad("TLS", e))?;
+    crate::http::check_tls(&tls).map_err(SettingsError::Http)?;
     let proxies = if cli.proxy.is_some() || cli.noproxy.is_some() {
         ProxySettings::explicit(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)
     } else {
         ProxySettings::from_env(&env)
     }
-    .map_err(|e| bad("proxy", e.to_string()))?;
+    .map_err(|e| SettingsError::Http(e.to_string()))?;
     Ok(HttpOptions {
         timeouts,
         max_redirects: cli.max_redirects.unwrap_or(30),

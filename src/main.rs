@@ -306,7 +306,11 @@ fn run_headless(
             Some(host) => vec![host.clone()],
             None => plan.classes.iter().filter_map(|c| c.host.clone()).collect(),
         };
-        probe::check(&hosts)
+        let proxies = &settings.http.proxies;
+        let proxy_for = |tls: bool, host: &str, port: u16| {
+            proxies.for_target(tls, host, port).map(|p| (p.host.clone(), p.port))
+        };
+        probe::check(&hosts, proxy_for)
             .await
             .map_err(|e| Failure::new(exit::UNREACHABLE, e))?;
         if settings.spawn_rate > 100.0 {

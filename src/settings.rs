@@ -99,6 +99,9 @@ pub enum SettingsError {
     BadLogLevel(String),
     #[error("argument {flag}: {message}")]
     BadFlag { flag: String, message: String },
+    /// A TLS file or proxy URL that cannot be used; the text names the flag or variable.
+    #[error("{0}")]
+    Http(String),
 }
 
 impl SettingsError {

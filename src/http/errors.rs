@@ -39,8 +39,12 @@ impl Context<'_> {
 /// The string for any failure on an open connection.
 pub fn wire(error: &WireError, context: &Context<'_>) -> String {
     match error {
-        WireError::NoResponse(e) | WireError::Aborted(e) => describe(e),
-        WireError::Io(e) => connection_broken(&describe(e)),
+        WireError::NoResponse(e) | WireError::Aborted(e) => {
+            super::tls::read_error_text(e).unwrap_or_else(|| describe(e))
+        }
+        WireError::Io(e) => {
+            connection_broken(&super::tls::read_error_text(e).unwrap_or_else(|| describe(e)))
+        }
         WireError::ReadTimeout { in_body: false } => format!(
             "ReadTimeout(ReadTimeoutError({}))",
             repr_str(&format!(

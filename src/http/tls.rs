@@ -144,7 +144,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, TlsSetup
             algorithms: provider.signature_verification_algorithms,
         })
     } else {
-        let roots = match &opts.ca_bundle {
+        let (roots, pinned) = match &opts.ca_bundle {
             Some(path) => {
                 let setting = match opts.ca_bundle_env {
                     Some(var) => Setting {
@@ -154,14 +154,14 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, TlsSetup
                     },
                     None => Setting::flag("--cacert", path),
                 };
-                bundle_roots(setting)?
+                (bundle_roots(setting)?, certificates(setting)?)
             }
-            None => default_roots(),
+            None => (default_roots(), Vec::new()),
         };
         let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .build()
             .map_err(|e| config_error(&e))?;
-        Arc::new(NamesSelfSigned { webpki })
+        Arc::new(NamesSelfSigned { webpki, pinned })
     };
     let builder = builder
         .dangerous()
@@ -321,6 +321,10 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 #[derive(Debug)]
 struct NamesSelfSigned {
     webpki: Arc<WebPkiServerVerifier>,
+    /// The certificates of a `--cacert` bundle: one of them served alone is trusted as
+    /// it is, as OpenSSL trusts it (a self-signed `openssl req -x509` certificate is
+    /// marked as a CA, which webpki refuses as a server's own certificate).
+    pinned: Vec<CertificateDer<'static>>,
 }
 
 impl ServerCertVerifier for NamesSelfSigned {
@@ -332,6 +336,16 @@ impl ServerCertVerifier for NamesSelfSigned {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if intermediates.is_empty()
+            && self
+                .pinned
+                .iter()
+                .any(|c| c.as_ref() == end_entity.as_ref())
+        {
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
+            return Ok(ServerCertVerified::assertion());
+        }
         let verdict = self.webpki.verify_server_cert(
             end_entity,
             intermediates,
@@ -339,19 +353,28 @@ impl ServerCertVerifier for NamesSelfSigned {
             ocsp_response,
             now,
         );
+        let self_signed = |kind: SelfSigned| {
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                OtherError(Arc::new(kind)),
+            )))
+        };
         match verdict {
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
-                let self_signed = if intermediates.is_empty() && is_self_issued(end_entity) {
-                    Some(SelfSigned::Certificate)
-                } else if intermediates.iter().any(|c| is_self_issued(c)) {
-                    Some(SelfSigned::InChain)
-                } else {
-                    None
-                };
-                Err(rustls::Error::InvalidCertificate(match self_signed {
-                    Some(kind) => CertificateError::Other(OtherError(Arc::new(kind))),
-                    None => CertificateError::UnknownIssuer,
-                }))
+            // OpenSSL names an untrusted self-signed certificate before anything else
+            // wrong with it; webpki may trip first over an OS root of the same name.
+            Err(rustls::Error::InvalidCertificate(e))
+                if !matches!(
+                    e,
+                    CertificateError::NotValidForName
+                        | CertificateError::NotValidForNameContext { .. }
+                ) && intermediates.is_empty()
+                    && is_self_issued(end_entity) =>
+            {
+                self_signed(SelfSigned::Certificate)
+            }
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                if intermediates.iter().any(|c| is_self_issued(c)) =>
+            {
+                self_signed(SelfSigned::InChain)
             }
             other => other,
         }
@@ -435,7 +458,9 @@ fn is_self_issued(cert: &[u8]) -> bool {
 }
 
 /// The source-file mark Python's ssl module puts at the end of its messages.
+/// Where in `_ssl.c` a handshake error is raised, and where a read's is.
 const SSL_C: &str = "_ssl.c:1006";
+const SSL_C_READ: &str = "_ssl.c:2580";
 
 /// A failed handshake as Python's ssl module raises it (with OpenSSL 3 behind it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -452,24 +477,29 @@ enum PythonSslError {
 
 impl PythonSslError {
     fn repr(&self) -> String {
+        self.repr_at(SSL_C)
+    }
+
+    /// The repr with `_ssl.c:NNNN` for where Python raised it.
+    fn repr_at(&self, at: &str) -> String {
         match self {
             PythonSslError::Verify(reason) => format!(
                 "SSLCertVerificationError(1, {})",
                 repr_str(&format!(
-                    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason} ({SSL_C})"
+                    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason} ({at})"
                 ))
             ),
             PythonSslError::Library(code) => format!(
                 "SSLError(1, {})",
                 repr_str(&format!(
-                    "[SSL: {code}] {} ({SSL_C})",
+                    "[SSL: {code}] {} ({at})",
                     code.to_ascii_lowercase().replace('_', " ")
                 ))
             ),
             PythonSslError::Eof => format!(
                 "SSLEOFError(8, {})",
                 repr_str(&format!(
-                    "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol ({SSL_C})"
+                    "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol ({at})"
                 ))
             ),
             PythonSslError::Other(text) => format!("SSLError({})", repr_str(text)),
@@ -495,6 +525,16 @@ pub fn handshake_error_text(err: &std::io::Error, host: &str) -> String {
         Some(cause) => format!("SSLError({cause})"),
         None => super::errors::describe(err),
     }
+}
+
+/// A TLS failure while reading an answer after the handshake (a TLS 1.3 server that
+/// refuses the client's certificate says so only then): Python's exception as Locust
+/// records it, e.g. `SSLError(1, '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert
+/// certificate required (_ssl.c:2580)')`. None when the error is no TLS failure.
+pub fn read_error_text(err: &std::io::Error) -> Option<String> {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())?;
+    python_ssl_error(err, "").map(|e| e.repr_at(SSL_C_READ))
 }
 
 fn python_ssl_error(err: &std::io::Error, host: &str) -> Option<PythonSslError> {
