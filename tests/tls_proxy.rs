@@ -63,7 +63,6 @@ const IP_MISMATCH: &str = r#"SSLError(SSLCertVerificationError(1, "[SSL: CERTIFI
 const HOST_MISMATCH: &str = r#"SSLError(SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch, certificate is not valid for 'localhost'. (_ssl.c:1006)"))"#;
 const EXPIRED: &str = "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired (_ssl.c:1006)'))";
 const CERT_REQUIRED: &str = "SSLError(1, '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required (_ssl.c:2580)')";
-const REFUSED: &str = "ConnectionRefusedError(111, 'Connection refused')";
 const TUNNEL_403: &str = "OSError('Tunnel connection failed: 403 Forbidden')";
 
 /// `Basic base64("user:pass")`.
