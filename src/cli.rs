@@ -252,7 +252,7 @@ pub struct Cli {
     pub max_redirects: Option<usize>,
 
     /// Largest decoded body kept for checks and extraction, e.g. 64M, 1G, 500K (default 64M); bodies nothing reads are only counted
-    #[arg(long = "max-body-size", env = "LOCUST_MAX_BODY_SIZE", value_name = "SIZE", value_parser = crate::http_settings::parse_size)]
+    #[arg(long = "max-body-size", env = "LOCUST_MAX_BODY_SIZE", value_name = "SIZE", value_parser = parse_size)]
     pub max_body_size: Option<u64>,
 
     /// User-Agent header of every request (default: locust-rs/VERSION); a request's own header wins
@@ -323,6 +323,39 @@ pub struct Cli {
         value_delimiter = ' '
     )]
     pub user_classes: Vec<String>,
+}
+
+/// A size in bytes: a whole number with an optional K, M or G (powers of 1024, as curl
+/// reads `--max-filesize`), `B`/`iB` allowed after it: `500K`, `64M`, `1GiB`, `1048576`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let number_end = upper
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(upper.len());
+    let (digits, unit) = upper.split_at(number_end);
+    let unit = unit.trim();
+    let unit = unit
+        .strip_suffix("IB")
+        .or_else(|| unit.strip_suffix('B'))
+        .unwrap_or(unit);
+    let factor: u64 = match unit {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size (e.g. 500K, 64M, 1G, or bytes)"
+            ))
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{text}' is not a size (e.g. 500K, 64M, 1G, or bytes)"))
 }
 
 fn parse_users(text: &str) -> Result<u64, String> {

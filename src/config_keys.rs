@@ -128,7 +128,7 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
                 .map_err(|_| bad("expected a whole number".into()))
         })?,
         "max-body-size" => fill(&mut cli.max_body_size, || {
-            crate::http_settings::parse_size(&text()?).map_err(bad)
+            cli::parse_size(&text()?).map_err(bad)
         })?,
         "user-agent" => fill(&mut cli.user_agent, text)?,
         "insecure" => cli.insecure |= boolean()?,

@@ -72,39 +72,6 @@ pub fn from_cli(
     })
 }
 
-/// A size in bytes: a whole number with an optional K, M or G (powers of 1024, as curl
-/// reads `--max-filesize`), `B`/`iB` allowed after it: `500K`, `64M`, `1GiB`, `1048576`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let upper = trimmed.to_ascii_uppercase();
-    let number_end = upper
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(upper.len());
-    let (digits, unit) = upper.split_at(number_end);
-    let unit = unit.trim();
-    let unit = unit
-        .strip_suffix("IB")
-        .or_else(|| unit.strip_suffix('B'))
-        .unwrap_or(unit);
-    let factor: u64 = match unit {
-        "" => 1,
-        "K" => 1 << 10,
-        "M" => 1 << 20,
-        "G" => 1 << 30,
-        _ => {
-            return Err(format!(
-                "'{text}' is not a size (e.g. 500K, 64M, 1G, or bytes)"
-            ))
-        }
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(factor))
-        .filter(|n| *n > 0)
-        .ok_or_else(|| format!("'{text}' is not a size (e.g. 500K, 64M, 1G, or bytes)"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +90,7 @@ mod tests {
 
     #[test]
     fn sizes_read_like_curl() {
+        use crate::cli::parse_size;
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert_eq!(parse_size("500K"), Ok(500 << 10));
         assert_eq!(parse_size("64m"), Ok(64 << 20));
