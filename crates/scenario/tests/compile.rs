@@ -271,7 +271,7 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
     for id in [5, 6, 7] {
         let body = format!("{{\"id\": {id}}}");
         let resp = ResponseView {
-            reason: "OK",
+            reason: "Created",
             status: 201,
             headers: &h,
             body: body.as_bytes(),
@@ -283,7 +283,7 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
     assert_eq!(vars.get("last").unwrap().to_string(), "7");
     // A failed response removes the single-value variable it would have set.
     let resp = ResponseView {
-        reason: "OK",
+        reason: "Internal Server Error",
         status: 500,
         headers: &h,
         body: b"",
@@ -370,7 +370,7 @@ request = { path = "/items/{{ counter() }}", name = "/items/[n]" }
     assert_eq!(req.url, "/items/1");
     let h = http::HeaderMap::new();
     let resp = ResponseView {
-        reason: "OK",
+        reason: "Service Unavailable",
         status: 503,
         headers: &h,
         body: b"",

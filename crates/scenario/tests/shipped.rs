@@ -89,7 +89,7 @@ fn create_then_read_flow() {
 
     let headers = http::HeaderMap::new();
     let resp = ResponseView {
-        reason: "OK",
+        reason: "Created",
         status: 201,
         headers: &headers,
         body: br#"{"id": 17, "name": "x", "email": "y"}"#,
@@ -103,7 +103,7 @@ fn create_then_read_flow() {
     );
 
     let missing = ResponseView {
-        reason: "OK",
+        reason: "Not Found",
         status: 404,
         headers: &headers,
         body: b"{}",
