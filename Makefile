@@ -60,4 +60,4 @@ bench-smoke:
 ## The seeded fuzz tests of the HTTP response parser and body decoders with a million
 ## cases each instead of make test's tens of thousands (a few minutes, release build).
 fuzz:
-	LOCUST_RS_FUZZ_CASES=1000000 cargo test --release --locked --bin locust-rs -- fuzz_
+	LOCUST_RS_FUZZ_CASES=1000000 cargo test --release --locked -p locust-engine -- fuzz_

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use crate::cli::Cli;
 use crate::config_file::StageTable;
-use crate::engine::{Pool, RateStage, Schedule};
 use crate::settings::SettingsError;
 use crate::stages;
 use crate::timespan;
+use locust_engine::{Pool, RateStage, Schedule};
 
 /// The pool size when only the rate is given.
 pub const DEFAULT_MAX_POOL: u64 = 100;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use crate::cli::Cli;
-use crate::http::{HttpOptions, ProxySettings, Timeouts, TlsOptions};
 use crate::settings::SettingsError;
+use locust_engine::http::{HttpOptions, ProxySettings, Timeouts, TlsOptions};
 
 /// The default of `--request-timeout`, in seconds.
 const DEFAULT_TIMEOUT: f64 = 60.0;
@@ -55,7 +55,7 @@ pub fn from_cli(
     }
     .with_env_bundle(&env);
     // Reads and checks the files now, so a bad one stops the run before it starts.
-    crate::http::check_tls(&tls).map_err(SettingsError::Http)?;
+    locust_engine::http::check_tls(&tls).map_err(SettingsError::Http)?;
     let proxies = if cli.proxy.is_some() || cli.noproxy.is_some() {
         ProxySettings::explicit(cli.proxy.as_deref(), cli.noproxy.as_deref(), &env)
     } else {

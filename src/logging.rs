@@ -13,11 +13,9 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Logger names, as Locust's modules call them.
-pub const MAIN: &str = "locust.main";
-pub const RUNNERS: &str = "locust.runners";
-/// Python's root logger: Locust's tag filtering and locust-plugins' `-i` log through it.
-pub const ROOT: &str = "root";
+/// Logger names, as Locust's modules call them (defined by the engine, the lowest floor
+/// that logs).
+pub use locust_engine::log_targets::{MAIN, ROOT};
 
 struct LocustFormat {
     host: String,

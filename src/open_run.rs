@@ -12,10 +12,10 @@ use locust_stats::{Recorder, Stats};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, ArrivalCounts, Shared};
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::settings::Settings;
+use locust_engine::{self, ArrivalCounts, Shared};
 
 /// The console title of the corrected table.
 pub const CORRECTED_TITLE: &str =
@@ -44,7 +44,7 @@ pub fn spawn(
     let (stop, done) = (stop.clone(), done.clone());
     let stop_timeout = settings.stop_timeout;
     Some(tokio::spawn(async move {
-        let counts = engine::run_open(
+        let counts = locust_engine::run_open(
             classes,
             shared,
             corrected,

@@ -53,7 +53,7 @@ impl Plan {
     }
 
     /// Each stage's `user-classes` must name classes this run has.
-    pub fn check_stage_classes(&self, stages: &[crate::engine::Stage]) -> Result<(), String> {
+    pub fn check_stage_classes(&self, stages: &[locust_engine::Stage]) -> Result<(), String> {
         let known: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
         for classes in stages.iter().filter_map(|s| s.user_classes.as_ref()) {
             if let Some(name) = classes.names.iter().find(|n| !known.contains(&n.as_str())) {

@@ -11,13 +11,13 @@ use locust_stats::report::csv::CsvWriter;
 use locust_stats::{History, HistoryPoint, Recorder, Stats};
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, LabelHeaders, Shared};
-use crate::http::ClientFactory;
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::settings::Settings;
 use crate::ticker::{lock, Ticker};
 use crate::verdict::{Ending, Judge, INSTANCE_LABEL};
+use locust_engine::http::ClientFactory;
+use locust_engine::{self, LabelHeaders, Shared};
 
 pub fn now_epoch() -> f64 {
     SystemTime::now()
@@ -71,7 +71,7 @@ pub async fn headless(
     let shared = shared_state(settings, &recorder)?;
     let corrected = Recorder::new(worker_shards());
     let open_classes = classes.clone();
-    let runner = engine::start(classes, shared.clone(), settings.stop_timeout);
+    let runner = locust_engine::start(classes, shared.clone(), settings.stop_timeout);
     let console = Console::new(settings);
 
     match settings.run_time {
@@ -101,7 +101,7 @@ pub async fn headless(
             if settings.users_on_command_line {
                 tracing::warn!(target: MAIN, "The profile defines stages (a load shape) but -u/--users or -r/--spawn-rate was given: ignoring them, the stages set the user count");
             }
-            tokio::spawn(engine::drive_shape(
+            tokio::spawn(locust_engine::drive_shape(
                 runner.clone(),
                 stages.clone(),
                 shape_done.clone(),

@@ -41,7 +41,7 @@ pub struct Settings {
     pub iterations: Option<u64>,
     pub profile: Option<String>,
     pub profile_description: Option<String>,
-    pub http: crate::http::HttpOptions,
+    pub http: locust_engine::http::HttpOptions,
     pub user_classes: Vec<String>,
     pub list: bool,
     pub show_task_ratio: bool,
@@ -50,7 +50,7 @@ pub struct Settings {
     /// A profile's legacy `load-shape` key (refused with a pointer to stages and phases).
     pub load_shape: Option<(String, Origin)>,
     /// A profile's `[[profiles.NAME.stages]]`: the run follows them instead of -u/-r.
-    pub stages: Option<Vec<crate::engine::Stage>>,
+    pub stages: Option<Vec<locust_engine::Stage>>,
     /// -u or -r came from the command line or environment (ignored beside stages).
     pub users_on_command_line: bool,
     /// A profile's `phases` (e.g. `all`): the profiles to run in sequence, validated.

@@ -7,9 +7,9 @@
 use std::time::Duration;
 
 use crate::config_file::{ConfigEntry, ConfigValue, ProjectConfig, StageTable};
-use crate::engine::{Stage, StageClasses};
 use crate::settings::{strsim_closest, SettingsError};
 use crate::timespan;
+use locust_engine::{Stage, StageClasses};
 
 const STAGE_KEYS: &[&str] = &["duration", "until", "users", "spawn-rate", "user-classes"];
 

@@ -11,11 +11,11 @@ use locust_stats::{CacheRole, History, HistoryPoint, Recorder, Stats};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{RunState, RunnerStatus, Shared};
 use crate::logging::MAIN;
 use crate::output::Console;
 use crate::run::now_epoch;
 use crate::verdict::INSTANCE_LABEL;
+use locust_engine::{RunState, RunnerStatus, Shared};
 
 /// Locust's console table interval.
 const CONSOLE_INTERVAL_TICKS: u64 = 2;

@@ -11,12 +11,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{self, RunState, RunnerHandle, RunnerStatus};
 use crate::output::Console;
 use crate::run::{csv_writer, now_epoch, shared_state, worker_shards, StopReason};
 use crate::settings::Settings;
 use crate::ticker::{lock, Ticker};
 use crate::verdict::{Judge, INSTANCE_LABEL};
+use locust_engine::{self, RunState, RunnerHandle, RunnerStatus};
 
 pub struct TestRun {
     /// The session's settings with this test's users, rate, host, run time and classes.
@@ -49,7 +49,7 @@ impl TestRun {
         let history = Arc::new(Mutex::new(History::default()));
         let csv = csv_writer(&settings, started)?;
         let shared = shared_state(&settings, &recorder)?;
-        let runner = engine::start(classes.clone(), shared.clone(), settings.stop_timeout);
+        let runner = locust_engine::start(classes.clone(), shared.clone(), settings.stop_timeout);
         let status = runner.status();
         let ticker_stop = CancellationToken::new();
         let ticker = tokio::spawn(

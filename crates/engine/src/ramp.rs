@@ -37,8 +37,14 @@ impl Ramp {
         }
     }
 
+    /// How many steps the ramp takes.
     pub fn len(&self) -> u64 {
         self.steps
+    }
+
+    /// True when there is nothing to move: `from` is already `to`.
+    pub fn is_empty(&self) -> bool {
+        self.steps == 0
     }
 
     /// The `index`-th step (0-based), or `None` past the last one.

@@ -16,7 +16,7 @@ pub use super::dispatch::ClassWeight;
 use super::dispatch::Dispatcher;
 use super::ramp;
 use super::user::StopSignals;
-use crate::logging::RUNNERS;
+use crate::log_targets::RUNNERS;
 
 /// Starts one user: `(user index, class index, stop signals)` to the user's future.
 /// Injected so that tests can drive the runner with users that send nothing.
@@ -197,7 +197,7 @@ impl Runner {
         );
         let switched = self.switch_classes(classes);
         let steps = ramp::Ramp::new(self.users.len() as u64, users, rate);
-        if switched && steps.len() == 0 {
+        if switched && steps.is_empty() {
             // Same count, other classes: rebalance now.
             self.set_user_count(users);
         }
@@ -212,7 +212,7 @@ impl Runner {
     }
 
     fn advance_ramp_if_empty(&mut self) {
-        if self.ramp.as_ref().is_some_and(|r| r.steps.len() == 0) {
+        if self.ramp.as_ref().is_some_and(|r| r.steps.is_empty()) {
             self.finish_ramp();
         }
     }

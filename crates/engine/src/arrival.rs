@@ -146,7 +146,7 @@ where
                 if !warned {
                     warned = true;
                     tracing::warn!(
-                        target: crate::logging::RUNNERS,
+                        target: crate::log_targets::RUNNERS,
                         "The arrival-rate pool is exhausted ({} iterations in flight): starts are late or dropped; raise --max-pool, or the target is too slow for this rate",
                         pool.size
                     );

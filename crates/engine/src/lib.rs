@@ -1,15 +1,19 @@
 //! The load engine: which class each user gets (`dispatch`), the spawn-rate schedule
 //! (`ramp`), run control (`runner`), the user lifecycle (`user`) and its pacing
-//! deadlines (`pacer`), the labelled response headers (`labels`) and the open model
-//! (`arrival` schedules starts, `open` runs them on a pool of users). It sees compiled
-//! scenarios and settings values only, never clap or TOML types.
+//! deadlines (`pacer`), load shapes (`shape`), the labelled response headers (`labels`),
+//! the open model (`arrival` schedules starts, `open` runs them on a pool of users), and
+//! the HTTP/1.1 client the users speak (`http`). It sees compiled scenarios and plain
+//! values only, never clap, TOML or the binary's settings: being a crate of its own, the
+//! compiler holds it to that.
 
 mod arrival;
-mod dispatch;
+pub mod dispatch;
+pub mod http;
 mod labels;
+pub mod log_targets;
 mod open;
 mod pacer;
-mod ramp;
+pub mod ramp;
 mod runner;
 mod shape;
 mod shared;

@@ -56,7 +56,7 @@ impl Shared {
         let taken = self.iterations_started.fetch_add(1, Ordering::Relaxed);
         if taken == limit {
             tracing::info!(
-                target: crate::logging::ROOT,
+                target: crate::log_targets::ROOT,
                 "Iteration limit reached ({limit}), stopping Users at the start of their next task run"
             );
         }
@@ -84,7 +84,7 @@ impl Shared {
             .iterations
             .is_some_and(|limit| self.iterations_started.load(Ordering::SeqCst) >= limit);
         if left == 0 && exhausted {
-            tracing::info!(target: crate::logging::ROOT, "Last user stopped, quitting runner");
+            tracing::info!(target: crate::log_targets::ROOT, "Last user stopped, quitting runner");
             self.iterations_done.notify_one();
         }
     }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::runner::RunnerHandle;
-use crate::logging::RUNNERS;
+use crate::log_targets::RUNNERS;
 
 /// One stage: from the previous stage's end until `end` (since the shape started),
 /// head for `users` at `spawn_rate` users per second, of `user_classes` only when set
@@ -55,8 +55,8 @@ pub async fn drive(runner: RunnerHandle, stages: Vec<Stage>, done: CancellationT
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::runner::{spawn, ClassWeight, Launcher};
-    use crate::engine::user::StopSignals;
+    use crate::runner::{spawn, ClassWeight, Launcher};
+    use crate::user::StopSignals;
     use std::sync::Arc;
 
     fn idle_users() -> Launcher {
