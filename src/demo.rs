@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use locust_demo_target::{DemoConfig, DemoServer, Mode};
 
-use crate::cli::Cli;
+use crate::config::cli::Cli;
 
 /// Milliseconds from a validated (finite, non-negative) flag; absurd values saturate.
 fn millis(ms: f64) -> Duration {

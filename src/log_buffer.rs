@@ -17,11 +17,11 @@ fn lines() -> &'static Mutex<VecDeque<String>> {
 
 /// The kept lines, oldest first, without their newline.
 pub fn recent() -> Vec<String> {
-    crate::ticker::lock(lines()).iter().cloned().collect()
+    locust_stats::lock(lines()).iter().cloned().collect()
 }
 
 fn remember(text: &str) {
-    let mut kept = crate::ticker::lock(lines());
+    let mut kept = locust_stats::lock(lines());
     if kept.len() == KEPT_LINES {
         kept.pop_front();
     }

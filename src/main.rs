@@ -3,33 +3,22 @@
 //! `exit.rs`. Every step is a named function below; errors are
 //! printed once as `locust-rs: error: ...` without a backtrace.
 
-mod arrival_settings;
-mod cli;
-mod cli_errors;
-mod config_file;
-mod config_keys;
+mod app;
+mod config;
 mod criteria;
 mod demo;
 mod exit;
-mod http_settings;
 mod log_buffer;
 mod logging;
-mod open_run;
-mod output;
-mod phases;
+mod outcome;
 mod plan;
 mod probe;
 mod report;
-mod run;
-mod settings;
-mod stages;
+mod session;
+mod sinks;
 mod task_ratio;
-mod ticker;
-mod timespan;
 mod verdict;
-mod verdict_settings;
 mod web;
-mod web_settings;
 
 use std::process::ExitCode;
 
@@ -40,7 +29,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 
-use crate::cli::Cli;
+use crate::config::cli::Cli;
 use crate::logging::MAIN;
 use crate::plan::PlanError;
 
@@ -61,7 +50,7 @@ impl Failure {
 
 fn main() -> ExitCode {
     let code = match Cli::try_parse() {
-        Err(error) => cli_errors::report(error),
+        Err(error) => config::cli_errors::report(error),
         Ok(cli) => match real_main(cli) {
             Ok(code) => code,
             Err(failure) => {
@@ -81,7 +70,7 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
     }
     let cwd = std::env::current_dir().map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
     let settings =
-        settings::resolve(cli.clone(), &cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
+        config::resolve(cli.clone(), &cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
     logging::init(&settings.loglevel, settings.logfile.as_deref())
         .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("--logfile: {e}")))?;
     let plan = plan::build(&settings).map_err(plan_failure)?;
@@ -112,7 +101,7 @@ fn real_main(cli: Cli) -> Result<i32, Failure> {
 
 /// Interactive mode: the web UI (with the demo target first when asked).
 fn run_web(
-    mut settings: settings::Settings,
+    mut settings: config::Settings,
     plan: plan::Plan,
     judge: verdict::Judge,
     cli: Cli,
@@ -141,7 +130,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 /// `--demo`: the built-in target on a free 127.0.0.1 port becomes the host.
 async fn start_demo(
-    settings: &mut settings::Settings,
+    settings: &mut config::Settings,
     cli: &Cli,
 ) -> Result<Option<locust_demo_target::DemoServer>, Failure> {
     if !settings.demo {
@@ -156,7 +145,7 @@ async fn start_demo(
 }
 
 /// What cannot run as configured, refused before any request.
-fn check_runnable(settings: &settings::Settings, plan: &plan::Plan) -> Result<(), Failure> {
+fn check_runnable(settings: &config::Settings, plan: &plan::Plan) -> Result<(), Failure> {
     if let Some(stages) = &settings.stages {
         plan.check_stage_classes(stages)
             .map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
@@ -200,7 +189,7 @@ fn check_runnable(settings: &settings::Settings, plan: &plan::Plan) -> Result<()
 fn run_phases(
     cli: &Cli,
     cwd: &std::path::Path,
-    parent: settings::Settings,
+    parent: config::Settings,
     names: &[String],
 ) -> Result<i32, Failure> {
     let mut prepared = Vec::new();
@@ -208,8 +197,8 @@ fn run_phases(
         let mut phase_cli = cli.clone();
         phase_cli.profile = Some(name.clone());
         let resolved =
-            settings::resolve(phase_cli, cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
-        let settings = phases::for_phase(&parent, name, resolved);
+            config::resolve(phase_cli, cwd).map_err(|e| Failure::new(e.exit_code(), e))?;
+        let settings = sinks::index::for_phase(&parent, name, resolved);
         let plan = plan::build(&settings).map_err(plan_failure)?;
         check_runnable(&settings, &plan)?;
         let judge = verdict::Judge::prepare(&settings, &plan, verdict::command_line())
@@ -241,9 +230,9 @@ fn run_phases(
         );
         let interrupted = matches!(
             outcome.reason,
-            run::StopReason::Interrupt | run::StopReason::Terminate
+            outcome::StopReason::Interrupt | outcome::StopReason::Terminate
         );
-        results.push(phases::PhaseResult {
+        results.push(sinks::index::PhaseResult {
             name,
             description,
             exit_code: outcome.exit_code,
@@ -257,9 +246,9 @@ fn run_phases(
             break;
         }
     }
-    phases::write_index(&parent, &results)
+    sinks::index::write_index(&parent, &results)
         .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
-    let code = phases::worst(&results);
+    let code = sinks::index::worst(&results);
     let verdicts: Vec<String> = results
         .iter()
         .map(|r| {
@@ -286,11 +275,11 @@ fn plan_failure(error: PlanError) -> Failure {
 }
 
 fn run_headless(
-    mut settings: settings::Settings,
+    mut settings: config::Settings,
     plan: plan::Plan,
     judge: verdict::Judge,
     cli: &Cli,
-) -> Result<run::RunOutcome, Failure> {
+) -> Result<app::headless::RunOutcome, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async move {
         tracing::info!(target: MAIN, "Starting locust-rs {}", env!("CARGO_PKG_VERSION"));
@@ -314,7 +303,7 @@ fn run_headless(
         if settings.spawn_rate > 100.0 {
             tracing::warn!(target: MAIN, "Your selected spawn rate is very high (>100), and this is known to sometimes cause issues. Do you really need to ramp up that fast?");
         }
-        let outcome = run::headless(&settings, plan.classes, &judge)
+        let outcome = app::headless::headless(&settings, plan.classes, &judge)
             .await
             .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
         if let Some(server) = demo {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use locust_scenario::{ScenarioError, UserClass};
 
+use crate::config::Settings;
 use crate::exit;
-use crate::settings::{strsim_closest, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -57,7 +57,7 @@ impl Plan {
         let known: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
         for classes in stages.iter().filter_map(|s| s.user_classes.as_ref()) {
             if let Some(name) = classes.names.iter().find(|n| !known.contains(&n.as_str())) {
-                let hint = strsim_closest(name, &known)
+                let hint = locust_scenario::closest(name, known.iter().copied())
                     .map(|k| format!(" (did you mean `{k}`?)"))
                     .unwrap_or_default();
                 return Err(format!(
@@ -140,7 +140,7 @@ fn select(classes: Vec<UserClass>, names: &[String]) -> Result<Vec<UserClass>, P
         .filter(|n| !known.contains(&n.as_str()))
         .collect();
     if let Some(first) = unknown.first() {
-        let hint = strsim_closest(first, &known)
+        let hint = locust_scenario::closest(first, known.iter().copied())
             .map(|k| {
                 format!(
                     " Did you mean {k}? Available User classes: {}",

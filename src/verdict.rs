@@ -5,16 +5,13 @@
 use locust_stats::analysis::{balance, CacheRole};
 use locust_stats::{BalanceSummary, CacheSummary, History, Stats};
 
+use crate::config::Settings;
 use crate::criteria::{self, Criterion, Figures, Source};
+use crate::outcome::StopReason;
+use crate::outcome::{CACHE_LABEL, INSTANCE_LABEL};
 use crate::plan::Plan;
 use crate::report::{self, Redactor, RunFacts};
-use crate::run::StopReason;
-use crate::settings::Settings;
 use crate::task_ratio::{self, ClassShare};
-
-/// Label index of the cache header (the instance header is 1): see `label_headers`.
-pub const CACHE_LABEL: usize = 0;
-pub const INSTANCE_LABEL: usize = 1;
 
 /// Everything decided before the first request that the end of the run needs.
 #[derive(Clone)]
@@ -89,7 +86,7 @@ impl Judge {
 pub struct Ending<'a> {
     pub stats: &'a Stats,
     /// The open model's start counts and corrected figures.
-    pub open: Option<&'a crate::open_run::OpenResult>,
+    pub open: Option<&'a crate::outcome::OpenResult>,
     pub history: &'a History,
     pub reason: StopReason,
     pub start: f64,

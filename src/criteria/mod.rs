@@ -9,8 +9,6 @@ pub mod parse;
 pub use eval::{evaluate, Figures, Verdict};
 pub use parse::Criterion;
 
-use crate::settings::strsim_closest;
-
 /// A criterion as written, with where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -68,7 +66,7 @@ pub fn check_names(
         if candidates.contains(&name.as_str()) {
             continue;
         }
-        let hint = strsim_closest(name, &candidates)
+        let hint = locust_scenario::closest(name, candidates.iter().copied())
             .map(|n| format!("; did you mean \"{n}\"?"))
             .unwrap_or_default();
         let listed = if candidates.len() <= 12 {

@@ -237,7 +237,7 @@ fn percentile(word: &str) -> Option<Metric> {
 }
 
 fn unknown_metric(word: &str) -> String {
-    let hint = crate::settings::strsim_closest(word, METRIC_NAMES)
+    let hint = locust_scenario::closest(word, METRIC_NAMES.iter().copied())
         .map(|m| format!("; did you mean `{m}`?"))
         .unwrap_or_default();
     format!(

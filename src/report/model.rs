@@ -77,7 +77,7 @@ pub struct OpenModelDoc {
 }
 
 /// The open-model section of the result.
-pub fn open_model_doc(open: &crate::open_run::OpenResult) -> OpenModelDoc {
+pub fn open_model_doc(open: &crate::outcome::OpenResult) -> OpenModelDoc {
     let stats = &open.corrected;
     let (requests, response_times) = tables(stats);
     OpenModelDoc {

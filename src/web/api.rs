@@ -13,7 +13,8 @@ use super::json_reply::reply;
 use super::session::Session;
 use super::{stats_json, swarm_form};
 use crate::logging::MAIN;
-use crate::run::{now_epoch, StopReason};
+use crate::outcome::StopReason;
+use locust_stats::epoch_now;
 
 pub type Shared = Arc<Session>;
 
@@ -64,7 +65,7 @@ pub async fn reset(State(session): State<Shared>) -> &'static str {
 pub fn with_stats<R>(session: &Session, read: impl FnOnce(&Stats) -> R) -> R {
     match session.current() {
         Some(test) => test.with_stats(read),
-        None => read(&Stats::new(now_epoch(), false)),
+        None => read(&Stats::new(epoch_now(), false)),
     }
 }
 
@@ -76,7 +77,7 @@ pub async fn requests(State(session): State<Shared>) -> Response {
         |t| t.judge.cache_role.clone(),
     );
     let body = with_stats(&session, |stats| {
-        stats_json::requests(stats, state, users, &role, now_epoch())
+        stats_json::requests(stats, state, users, &role, epoch_now())
     });
     reply(body)
 }

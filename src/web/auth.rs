@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
-use crate::web_settings::WebAuth;
+use crate::config::web::WebAuth;
 
 /// Compares without stopping at the first difference, so timing tells nothing.
 fn same(a: &[u8], b: &[u8]) -> bool {

@@ -13,13 +13,14 @@ use locust_stats::{History, Stats};
 
 use super::api::{with_stats, Shared};
 use super::session::Session;
+use crate::outcome::StopReason;
 use crate::report;
-use crate::run::{now_epoch, StopReason};
 use crate::verdict::{self, Ending};
+use locust_stats::epoch_now;
 
 /// `Locust_<start, local time>_<locustfile>[_<host>]`, Locust's download name stem.
 fn file_stem(session: &Session) -> String {
-    let start = session.current().map_or_else(now_epoch, |t| t.started);
+    let start = session.current().map_or_else(epoch_now, |t| t.started);
     let local = chrono::DateTime::from_timestamp(start.trunc() as i64, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -109,7 +110,7 @@ pub async fn report_page(
             let history = test.history();
             let (end, reason) = test
                 .ending()
-                .unwrap_or((now_epoch(), StopReason::StillRunning));
+                .unwrap_or((epoch_now(), StopReason::StillRunning));
             test.with_stats(|stats| {
                 let judged = verdict::judge(&test.settings, &test.judge, stats, None);
                 let ending = Ending {
@@ -125,7 +126,7 @@ pub async fn report_page(
             })
         }
         None => {
-            let now = now_epoch();
+            let now = epoch_now();
             let stats = Stats::new(now, false);
             let judge = session.base_judge();
             let judged = verdict::judge(&session.base, &judge, &stats, None);

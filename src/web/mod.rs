@@ -25,13 +25,14 @@ use axum::Router;
 use locust_stats::{History, Stats};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::Cli;
+use crate::config::cli::Cli;
+use crate::config::Settings;
 use crate::logging::MAIN;
-use crate::output::Console;
+use crate::outcome::StopReason;
 use crate::plan::Plan;
-use crate::run::{now_epoch, StopReason};
-use crate::settings::Settings;
+use crate::sinks::console::Console;
 use crate::verdict::{self, Ending, Judge};
+use locust_stats::epoch_now;
 pub use session::Session;
 
 /// Every route of the UI and the API, under the base path, with CORS `*` as Locust
@@ -127,7 +128,7 @@ pub async fn serve(
     }
     let reason = tokio::select! {
         _ = tokio::signal::ctrl_c() => StopReason::Interrupt,
-        _ = crate::run::sigterm() => StopReason::Terminate,
+        _ = crate::app::headless::sigterm() => StopReason::Terminate,
         _ = quit.cancelled() => StopReason::RunTime,
     };
     if reason == StopReason::Terminate {
@@ -181,12 +182,12 @@ fn finish(session: &Session) -> anyhow::Result<i32> {
     let Some(test) = session.current() else {
         tracing::info!(target: MAIN, "Shutting down (exit code 0)");
         Console::new(&session.base)
-            .final_summary(&Stats::new(now_epoch(), false), &session.base)?;
+            .final_summary(&Stats::new(epoch_now(), false), &session.base)?;
         return Ok(crate::exit::OK);
     };
     let (end, reason) = test
         .ending()
-        .unwrap_or((now_epoch(), StopReason::Interrupt));
+        .unwrap_or((epoch_now(), StopReason::Interrupt));
     let stats = test.with_stats(Stats::clone);
     let history: History = test.history();
     let judged = verdict::judge(&test.settings, &test.judge, &stats, None);
@@ -225,7 +226,7 @@ mod tests {
         let mut args = vec!["locust-rs", "-f", &file, "-H", "http://127.0.0.1:9"];
         args.extend_from_slice(extra);
         let cli = Cli::try_parse_from(args).unwrap();
-        let settings = crate::settings::resolve(cli.clone(), dir.path()).unwrap();
+        let settings = crate::config::resolve(cli.clone(), dir.path()).unwrap();
         let plan = crate::plan::build(&settings).unwrap();
         let judge = Judge::prepare(&settings, &plan, String::new()).unwrap();
         let cwd = dir.path().to_path_buf();

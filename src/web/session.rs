@@ -12,14 +12,14 @@ use serde_json::{json, Value};
 
 use super::swarm_form::SwarmRequest;
 use super::test_run::TestRun;
-use crate::cli::Cli;
-use crate::config_file;
+use crate::config::cli::Cli;
+use crate::config::file;
+use crate::config::{self, Settings, PROJECT_FILE};
 use crate::logging::MAIN;
+use crate::outcome::StopReason;
 use crate::plan::{self, Plan};
-use crate::run::StopReason;
-use crate::settings::{self, Settings, PROJECT_FILE};
-use crate::ticker::lock;
 use crate::verdict::{self, Judge};
+use locust_stats::lock;
 
 pub struct Session {
     /// The settings the process started with (the form's defaults).
@@ -230,7 +230,7 @@ impl Session {
         }
         let mut cli = self.cli.clone();
         cli.profile = Some(name.to_string());
-        let mut resolved = settings::resolve(cli, &self.cwd).map_err(|e| e.to_string())?;
+        let mut resolved = config::resolve(cli, &self.cwd).map_err(|e| e.to_string())?;
         if resolved.stages.is_some() || resolved.arrival.is_some() || resolved.phases.is_some() {
             return Err(format!(
                 "Profile '{name}' is a load shape, an arrival rate or a sequence of phases: run it with --headless --profile {name}"
@@ -303,7 +303,7 @@ fn pick_classes(
 /// Profiles of locust.toml a UI test can take (shapes and phases run headless).
 fn runnable_profiles(cwd: &std::path::Path) -> Vec<String> {
     let path = cwd.join(PROJECT_FILE);
-    let Ok(project) = config_file::read_project_toml(&path) else {
+    let Ok(project) = file::read_project_toml(&path) else {
         return Vec::new();
     };
     project

@@ -7,7 +7,8 @@ use locust_stats::{Median, Stats, StatsEntry, StatsError};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::verdict::{CACHE_LABEL, INSTANCE_LABEL};
+use crate::outcome::CACHE_LABEL;
+use crate::outcome::INSTANCE_LABEL;
 
 /// Locust shows at most this many rows and errors.
 const MAX_ROWS: usize = 500;

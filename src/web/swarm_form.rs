@@ -2,7 +2,7 @@
 //! rules and its exact error messages, so a script written against Locust's API sees
 //! the same answers.
 
-use crate::timespan;
+use crate::config::timespan;
 
 /// What a valid `/swarm` asks for.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,12 +11,16 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::output::Console;
-use crate::run::{csv_writer, now_epoch, shared_state, worker_shards, StopReason};
-use crate::settings::Settings;
-use crate::ticker::{lock, Ticker};
-use crate::verdict::{Judge, INSTANCE_LABEL};
+use crate::app::headless::{csv_writer, shared_state, worker_shards};
+use crate::config::Settings;
+use crate::outcome::StopReason;
+use crate::outcome::INSTANCE_LABEL;
+use crate::session::ticker::Ticker;
+use crate::sinks::console::Console;
+use crate::verdict::Judge;
 use locust_engine::{self, RunState, RunnerHandle, RunnerStatus};
+use locust_stats::epoch_now;
+use locust_stats::lock;
 
 pub struct TestRun {
     /// The session's settings with this test's users, rate, host, run time and classes.
@@ -44,7 +48,7 @@ impl TestRun {
         classes: Vec<Arc<UserClass>>,
     ) -> anyhow::Result<Arc<TestRun>> {
         let recorder = Recorder::new(worker_shards());
-        let started = now_epoch();
+        let started = epoch_now();
         let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
         let history = Arc::new(Mutex::new(History::default()));
         let csv = csv_writer(&settings, started)?;
@@ -145,7 +149,7 @@ impl TestRun {
     pub fn reset(&self) {
         let mut stats = lock(&self.stats);
         self.recorder.reset();
-        stats.reset(now_epoch());
+        stats.reset(epoch_now());
         stats.clear_exceptions();
     }
 
@@ -159,7 +163,7 @@ impl TestRun {
         self.runner.stop().await;
         self.ticker_stop.cancel();
         let csv = task.await.ok().flatten();
-        let ended = now_epoch();
+        let ended = epoch_now();
         {
             let mut stats = lock(&self.stats);
             stats.absorb(&self.recorder);

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use locust_scenario::UserClass;
+use locust_stats::lock;
 use locust_stats::Recorder;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
@@ -114,8 +115,4 @@ fn pick_class(classes: &[Arc<UserClass>], total_weight: f64) -> Option<Arc<UserC
         roll -= weight;
     }
     classes.last().cloned()
-}
-
-fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    value.lock().unwrap_or_else(|e| e.into_inner())
 }

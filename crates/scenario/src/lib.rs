@@ -32,6 +32,7 @@ use std::path::PathBuf;
 pub use class::{Scenarios, Task, UserClass};
 pub use error::{Location, ScenarioError, StepError};
 pub use response::{catch_response_error, http_error, Outcome, ResponseView};
+pub use source::closest;
 pub use step::{RenderedRequest, SendOptions, Step};
 pub use vars::{UserVars, DEFAULT_LIST_MAX};
 pub use wait::WaitTime;

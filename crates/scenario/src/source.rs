@@ -144,7 +144,9 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
 /// The closest candidate, when it is close enough (Jaro-Winkler >= 0.8); ranked by
 /// normalized edit distance; on a tie the earlier candidate wins (callers list the
 /// most likely ones first, e.g. the class's own variables before the builtins).
-pub(crate) fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+/// The one "did you mean" of the project: scenario keys here, config keys, stage keys,
+/// class names and criteria metrics in the binary.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let jw = strsim::jaro_winkler(word, c);
@@ -156,7 +158,12 @@ pub(crate) fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>)
             best = Some((lev, c));
         }
     }
-    best.map(|(_, c)| c.to_string())
+    best.map(|(_, c)| c)
+}
+
+/// [`closest`], owned, as scenario errors carry it.
+pub(crate) fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    closest(word, candidates).map(str::to_string)
 }
 
 /// The nearest `[table]` or `[[array]]` header at or above `line` (1-based).

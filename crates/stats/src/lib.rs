@@ -16,6 +16,7 @@ pub mod report;
 mod ring;
 pub mod rounding;
 pub mod stats;
+pub mod sync;
 
 pub use analysis::{BalanceSummary, CacheRole, CacheSummary, InstanceShare};
 pub use entry::{Median, StatsEntry, MAX_PER_SECOND_HISTORY};
@@ -26,3 +27,4 @@ pub use percentile::PERCENTILES_TO_REPORT;
 pub use recorder::{epoch_now, RecordHandle, Recorder, LOCAL_NODE};
 pub use ring::{CURRENT_WINDOW_SECS, MAX_SNAPSHOTS};
 pub use stats::{Rates, Stats};
+pub use sync::lock;

@@ -3,7 +3,9 @@
 //! drain; `Stats::absorb` drains them. Repeat records allocate nothing.
 
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::sync::lock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hashbrown::{Equivalent, HashMap};
@@ -211,11 +213,6 @@ impl Recorder {
             f(&mut lock(shard));
         }
     }
-}
-
-fn lock(shard: &Mutex<ShardData>) -> MutexGuard<'_, ShardData> {
-    // A panic while holding the lock leaves plain counters behind: still usable.
-    shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A writer into one shard of a [`Recorder`]; cheap to clone, `Send + Sync`.

@@ -4,7 +4,7 @@
 
 use clap::{ArgAction, Parser};
 
-use crate::timespan;
+use crate::config::timespan;
 
 /// `locust-rs [options] [UserClass ...]` — the flags of `locust --help` that a
 /// declarative tool can honour, plus locust-rs's own (`--demo`, `--serve-demo`, ...).

@@ -12,23 +12,15 @@ use locust_stats::{Recorder, Stats};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Settings;
 use crate::logging::MAIN;
-use crate::output::Console;
-use crate::settings::Settings;
+use crate::outcome::OpenResult;
+use crate::sinks::console::Console;
 use locust_engine::{self, ArrivalCounts, Shared};
 
 /// The console title of the corrected table.
 pub const CORRECTED_TITLE: &str =
     "Response times from the intended start (corrected for coordinated omission)";
-
-/// The open model's figures for the summary, the JSON result and the HTML report.
-pub struct OpenResult {
-    pub arrival_rate: f64,
-    pub max_pool: usize,
-    pub counts: ArrivalCounts,
-    /// Same request names as the main stats; times from the intended start.
-    pub corrected: Stats,
-}
 
 /// Starts the schedule; `done` is cancelled once it is over and every iteration ended.
 pub fn spawn(

@@ -7,25 +7,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use locust_stats::report::csv::CsvWriter;
-use locust_stats::{CacheRole, History, HistoryPoint, Recorder, Stats};
+use locust_stats::{lock, CacheRole, History, HistoryPoint, Recorder, Stats};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::logging::MAIN;
-use crate::output::Console;
-use crate::run::now_epoch;
-use crate::verdict::INSTANCE_LABEL;
+use crate::outcome::INSTANCE_LABEL;
+use crate::sinks::console::Console;
 use locust_engine::{RunState, RunnerStatus, Shared};
+use locust_stats::epoch_now;
 
 /// Locust's console table interval.
 const CONSOLE_INTERVAL_TICKS: u64 = 2;
 /// Locust's CSV writer and stats-snapshot interval.
 const TICK: Duration = Duration::from_secs(1);
-
-/// A poisoned lock still holds valid figures: a panicking reader changed nothing.
-pub fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    value.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Once a second: drain the recorder, snapshot for current percentiles, sample the
 /// chart history, write CSV; every two seconds print the table.
@@ -64,13 +59,13 @@ impl Ticker {
                         seen_ramps = current.ramps_completed;
                         tracing::info!(target: MAIN, "Resetting stats");
                         self.recorder.reset();
-                        lock(&self.stats).reset(now_epoch());
+                        lock(&self.stats).reset(epoch_now());
                     }
                     continue;
                 }
             }
             ticks += 1;
-            let now = now_epoch();
+            let now = epoch_now();
             let users = self.status.borrow().user_count
                 + self.pool.as_ref().map_or(0, |shared| shared.pool_size());
             let mut guard = lock(&self.stats);

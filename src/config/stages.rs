@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use crate::config_file::{ConfigEntry, ConfigValue, ProjectConfig, StageTable};
-use crate::settings::{strsim_closest, SettingsError};
-use crate::timespan;
+use crate::config::file::{ConfigEntry, ConfigValue, ProjectConfig, StageTable};
+use crate::config::timespan;
+use crate::config::SettingsError;
 use locust_engine::{Stage, StageClasses};
 
 const STAGE_KEYS: &[&str] = &["duration", "until", "users", "spawn-rate", "user-classes"];
@@ -194,7 +194,7 @@ fn at(table: &StageTable, here: &str, key: &str, message: &str) -> SettingsError
 }
 
 fn unknown(entry: &ConfigEntry, key: &str, name: &str) -> SettingsError {
-    let hint = strsim_closest(name, STAGE_KEYS)
+    let hint = locust_scenario::closest(name, STAGE_KEYS.iter().copied())
         .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_else(|| format!(" (a stage takes {})", STAGE_KEYS[..4].join(", ")));
     SettingsError::UnknownKey {
@@ -231,7 +231,7 @@ fn rate(text: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config_file::read_project_toml;
+    use crate::config::file::read_project_toml;
 
     fn stages(body: &str) -> Result<Vec<Stage>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;

@@ -6,11 +6,11 @@
 
 use std::time::Duration;
 
-use crate::cli::Cli;
-use crate::config_file::StageTable;
-use crate::settings::SettingsError;
-use crate::stages;
-use crate::timespan;
+use crate::config::cli::Cli;
+use crate::config::file::StageTable;
+use crate::config::stages;
+use crate::config::timespan;
+use crate::config::SettingsError;
 use locust_engine::{Pool, RateStage, Schedule};
 
 /// The pool size when only the rate is given.

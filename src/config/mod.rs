@@ -5,12 +5,23 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::Cli;
-use crate::config_file::{self, ConfigEntry, ConfigValue, Origin, ProjectConfig};
-use crate::criteria;
-use crate::verdict_settings::{label_settings, take_criteria, LabelSettings};
+pub mod arrival;
+pub mod cli;
+pub mod cli_errors;
+pub mod file;
+pub mod http;
+pub mod keys;
+pub mod labels;
+pub mod stages;
+pub mod timespan;
+pub mod web;
 
-pub(crate) use crate::config_keys::{apply_entries, normalize_list, strsim_closest};
+use crate::config::cli::Cli;
+use crate::config::file::{ConfigEntry, ConfigValue, Origin, ProjectConfig};
+use crate::config::labels::{label_settings, take_criteria, LabelSettings};
+use crate::criteria;
+
+pub(crate) use crate::config::keys::{apply_entries, normalize_list};
 
 /// The project file read from the working directory.
 pub const PROJECT_FILE: &str = "locust.toml";
@@ -56,7 +67,7 @@ pub struct Settings {
     /// A profile's `phases` (e.g. `all`): the profiles to run in sequence, validated.
     pub phases: Option<Vec<String>>,
     /// `--arrival-rate`/`--max-pool`: the open model instead of -u/-r.
-    pub arrival: Option<crate::arrival_settings::Arrival>,
+    pub arrival: Option<crate::config::arrival::Arrival>,
     /// `--html FILE` ({u}, {r}, {t} not yet substituted).
     pub html: Option<String>,
     /// `--report-json FILE`: the versioned result.
@@ -66,13 +77,13 @@ pub struct Settings {
     pub labels: LabelSettings,
     /// Periodic tables in UI mode (`--print-stats`).
     pub print_stats: bool,
-    pub web: crate::web_settings::WebSettings,
+    pub web: crate::config::web::WebSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error(transparent)]
-    File(#[from] config_file::ConfigError),
+    File(#[from] file::ConfigError),
     #[error("{origin}: unknown key `{key}`{hint}")]
     UnknownKey {
         origin: Origin,
@@ -120,7 +131,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     let users_on_command_line = cli.users.is_some() || cli.spawn_rate.is_some();
     let project_path = project_dir.join(PROJECT_FILE);
     let project = if project_path.is_file() {
-        config_file::read_project_toml(&project_path)?
+        file::read_project_toml(&project_path)?
     } else {
         ProjectConfig::default()
     };
@@ -138,7 +149,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
                 .collect()
         })];
     if let Some(path) = cli.config.clone() {
-        let mut entries = config_file::read_config_file(Path::new(&path))?;
+        let mut entries = file::read_config_file(Path::new(&path))?;
         criteria_sources.push(take_criteria(&mut entries));
         apply_entries(&mut cli, &entries)?;
     }
@@ -159,10 +170,10 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
         })?;
         profile_description = profile.description.clone();
         if !profile.stages.is_empty() {
-            stages = Some(crate::stages::parse(&name, &profile.stages)?);
+            stages = Some(crate::config::stages::parse(&name, &profile.stages)?);
         }
         if !profile.arrival.is_empty() {
-            arrival_stages = Some(crate::arrival_settings::parse_stages(
+            arrival_stages = Some(crate::config::arrival::parse_stages(
                 &name,
                 &profile.arrival,
             )?);
@@ -174,7 +185,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
             .partition(|e| e.key == "load-shape");
         if let Some(index) = options.iter().position(|e| e.key == "phases") {
             let entry = options.remove(index);
-            phases = Some(crate::stages::phases(&project, &entry)?);
+            phases = Some(crate::config::stages::phases(&project, &entry)?);
         }
         criteria_sources.push(take_criteria(&mut options));
         load_shape = shapes.into_iter().next().map(|e| {
@@ -189,7 +200,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     let mut base = project.base.clone();
     criteria_sources.push(take_criteria(&mut base));
     apply_entries(&mut cli, &base)?;
-    let arrival = crate::arrival_settings::from_cli(&cli, arrival_stages)?;
+    let arrival = crate::config::arrival::from_cli(&cli, arrival_stages)?;
     let mut settings = finish(cli, profile_description)?;
     if arrival.is_some() && stages.is_some() {
         return Err(SettingsError::BadFlag {
@@ -232,8 +243,8 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         return Err(SettingsError::BadLogLevel(loglevel));
     }
     let labels = label_settings(&cli)?;
-    let web = crate::web_settings::from_cli(&cli)?;
-    let http = crate::http_settings::from_cli(&cli, |k| std::env::var(k).ok())?;
+    let web = crate::config::web::from_cli(&cli)?;
+    let http = crate::config::http::from_cli(&cli, |k| std::env::var(k).ok())?;
     let locustfile = cli
         .locustfile
         .clone()

@@ -2,10 +2,10 @@
 //! `criteria` list with the line of every item), which response headers are labelled
 //! (cache, instance) and which request headers are secret. Read by `settings.rs`.
 
-use crate::cli::Cli;
-use crate::config_file::{self, ConfigEntry, ConfigValue};
+use crate::config::cli::Cli;
+use crate::config::file::{self, ConfigEntry, ConfigValue};
+use crate::config::{normalize_list, SettingsError};
 use crate::criteria;
-use crate::settings::{normalize_list, SettingsError};
 
 /// Which response headers are labelled and how they are read; which request headers
 /// are secret.
@@ -29,7 +29,7 @@ pub(crate) fn take_criteria(entries: &mut Vec<ConfigEntry>) -> Option<Vec<criter
     let entry = entries.remove(index);
     let items = match entry.value {
         ConfigValue::List(items) => items,
-        ConfigValue::Text(t) if t.trim_start().starts_with('[') => config_file::parse_list(&t),
+        ConfigValue::Text(t) if t.trim_start().starts_with('[') => file::parse_list(&t),
         ConfigValue::Text(t) => vec![t],
     };
     Some(

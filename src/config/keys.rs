@@ -2,11 +2,11 @@
 //! to the command line's empty slots, so a value from a file is parsed and checked by the
 //! same rules as its flag; errors name the file, line and key.
 
-use crate::cli::{self, Cli};
-use crate::config_file::{self, ConfigEntry, ConfigValue};
-use crate::settings::SettingsError;
-use crate::timespan;
-use crate::verdict_settings::header_name;
+use crate::config::cli::{self, Cli};
+use crate::config::file::{self, ConfigEntry, ConfigValue};
+use crate::config::labels::header_name;
+use crate::config::timespan;
+use crate::config::SettingsError;
 
 /// Keys a config file may set, with the Locust long option each maps to.
 pub(crate) const KNOWN_KEYS: &[&str] = &[
@@ -87,7 +87,7 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         ConfigValue::List(_) => Err(bad("expected a single value, not a list".into())),
     };
     let list = || match &entry.value {
-        ConfigValue::Text(t) if t.starts_with('[') => config_file::parse_list(t),
+        ConfigValue::Text(t) if t.starts_with('[') => file::parse_list(t),
         ConfigValue::Text(t) => vec![t.clone()],
         ConfigValue::List(l) => l.clone(),
     };
@@ -207,7 +207,7 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         "reset-stats" => cli.reset_stats |= boolean()?,
         "json" => cli.json |= boolean()?,
         _ => {
-            let hint = strsim_closest(key, KNOWN_KEYS)
+            let hint = locust_scenario::closest(key, KNOWN_KEYS.iter().copied())
                 .map(|k| format!(" (did you mean `{k}`?)"))
                 .unwrap_or_default();
             return Err(SettingsError::UnknownKey {
@@ -241,21 +241,11 @@ pub fn parse_bool(text: &str) -> Result<bool, String> {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean" hints.
-pub fn strsim_closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 /// `LOCUST_TAGS="[a, b]"` style: a single bracketed element becomes a list.
 pub(crate) fn normalize_list(values: Option<Vec<String>>) -> Option<Vec<String>> {
     let values = values?;
     let values = match values.as_slice() {
-        [single] if single.trim_start().starts_with('[') => config_file::parse_list(single),
+        [single] if single.trim_start().starts_with('[') => file::parse_list(single),
         _ => values,
     };
     let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::cli::Cli;
-use crate::settings::SettingsError;
+use crate::config::cli::Cli;
+use crate::config::SettingsError;
 
 pub const DEFAULT_WEB_HOST: &str = "127.0.0.1";
 pub const DEFAULT_WEB_PORT: u16 = 8089;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use crate::cli::Cli;
-use crate::settings::SettingsError;
+use crate::config::cli::Cli;
+use crate::config::SettingsError;
 use locust_engine::http::{HttpOptions, ProxySettings, Timeouts, TlsOptions};
 
 /// The default of `--request-timeout`, in seconds.
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn sizes_read_like_curl() {
-        use crate::cli::parse_size;
+        use crate::config::cli::parse_size;
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert_eq!(parse_size("500K"), Ok(500 << 10));
         assert_eq!(parse_size("64m"), Ok(64 << 20));

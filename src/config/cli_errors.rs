@@ -5,7 +5,7 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::config::cli::Cli;
 use crate::exit;
 
 /// Prints the error (or the help/version text clap produced) and returns the exit code.
@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::ValueValidation);
         assert_eq!(
             std::error::Error::source(&error).map(|e| e.to_string()),
-            Some(crate::timespan::INVALID.to_string())
+            Some(crate::config::timespan::INVALID.to_string())
         );
     }
 }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use locust_stats::report::{console, json};
 use locust_stats::{Rates, Stats};
 
-use crate::settings::Settings;
+use crate::config::Settings;
 
 #[derive(Clone)]
 pub struct Console {

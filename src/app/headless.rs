@@ -4,57 +4,29 @@
 //! interrupted run loses nothing.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use locust_scenario::UserClass;
 use locust_stats::report::csv::CsvWriter;
 use locust_stats::{History, HistoryPoint, Recorder, Stats};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Settings;
 use crate::logging::MAIN;
-use crate::output::Console;
-use crate::settings::Settings;
-use crate::ticker::{lock, Ticker};
-use crate::verdict::{Ending, Judge, INSTANCE_LABEL};
+use crate::outcome::INSTANCE_LABEL;
+use crate::outcome::{RunSummary, StopReason};
+use crate::session::ticker::Ticker;
+use crate::sinks::console::Console;
+use crate::verdict::{Ending, Judge};
 use locust_engine::http::ClientFactory;
 use locust_engine::{self, LabelHeaders, Shared};
-
-pub fn now_epoch() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// Why the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    RunTime,
-    Interrupt,
-    Terminate,
-    Iterations,
-    /// The profile's last stage ended.
-    ShapeDone,
-    /// Stopped from the web UI (its Stop button, `/stop`, or its run time).
-    Stopped,
-    /// Not ended: a report asked for while the test runs.
-    StillRunning,
-}
+use locust_stats::epoch_now;
+use locust_stats::lock;
 
 pub struct RunOutcome {
     pub exit_code: i32,
     pub reason: StopReason,
     pub summary: RunSummary,
-}
-
-/// The aggregated figures of a run, for the `all` index.
-#[derive(Debug, Clone, Default)]
-pub struct RunSummary {
-    pub requests: u64,
-    pub failures: u64,
-    pub avg_ms: f64,
-    pub p95_ms: f64,
-    pub rps: f64,
-    pub seconds: f64,
 }
 
 /// Runs the test headless and returns the process exit code.
@@ -64,10 +36,10 @@ pub async fn headless(
     judge: &Judge,
 ) -> anyhow::Result<RunOutcome> {
     let recorder = Recorder::new(worker_shards());
-    let started = now_epoch();
+    let started = epoch_now();
     let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
     let history = Arc::new(Mutex::new(History::default()));
-    let mut csv = csv_writer(settings, now_epoch())?;
+    let mut csv = csv_writer(settings, epoch_now())?;
     let shared = shared_state(settings, &recorder)?;
     let corrected = Recorder::new(worker_shards());
     let open_classes = classes.clone();
@@ -88,7 +60,7 @@ pub async fn headless(
     let mut open_run = None;
     match &settings.stages {
         _ if settings.arrival.is_some() => {
-            open_run = crate::open_run::spawn(
+            open_run = crate::session::open::spawn(
                 settings,
                 open_classes,
                 shared.clone(),
@@ -158,7 +130,7 @@ pub async fn headless(
     let users_now = status.borrow().user_count + shared.pool_size();
     let mut stats = lock(&stats).clone();
     stats.absorb(&recorder);
-    let ended = now_epoch();
+    let ended = epoch_now();
     let mut history = lock(&history).clone();
     history.push(HistoryPoint::sample(
         &stats,
@@ -167,17 +139,18 @@ pub async fn headless(
         Some(&judge.cache_role),
         Some(INSTANCE_LABEL),
     ));
-    let open = open.map(|counts| crate::open_run::finish(settings, counts, &corrected, started));
+    let open =
+        open.map(|counts| crate::session::open::finish(settings, counts, &corrected, started));
     let judged =
         crate::verdict::judge(settings, judge, &stats, open.as_ref().map(|o| &o.corrected));
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     console.final_summary(&stats, settings)?;
     if let Some(writer) = csv.as_mut() {
-        writer.write(&stats, users_now, now_epoch())?;
+        writer.write(&stats, users_now, epoch_now())?;
     }
     if let Some(open) = &open {
-        crate::open_run::report(settings, &console, open)?;
+        crate::session::open::report(settings, &console, open)?;
     }
     let ending = Ending {
         open: open.as_ref(),

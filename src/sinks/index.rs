@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use crate::run::RunSummary;
-use crate::settings::Settings;
+use crate::config::Settings;
+use crate::outcome::RunSummary;
 
 /// What one finished phase produced.
 #[derive(Debug, Clone)]

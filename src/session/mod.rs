@@ -1,0 +1,4 @@
+//! The one test run every entry point uses.
+
+pub mod open;
+pub mod ticker;
