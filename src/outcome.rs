@@ -4,7 +4,7 @@
 //! and sinks that read it.
 
 use locust_engine::ArrivalCounts;
-use locust_stats::Stats;
+use locust_stats::{History, Stats};
 
 /// Label index of the cache header (the instance header is 1): see `label_headers`.
 pub const CACHE_LABEL: usize = 0;
@@ -43,4 +43,34 @@ pub struct OpenResult {
     pub counts: ArrivalCounts,
     /// Same request names as the main stats; times from the intended start.
     pub corrected: Stats,
+}
+
+/// A run that ended: its final figures and chart history, the open model's figures,
+/// why and when. Every output of a run is written from it.
+pub struct Finished {
+    pub stats: Stats,
+    pub history: History,
+    pub open: Option<OpenResult>,
+    pub reason: StopReason,
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Finished {
+    /// The aggregated figures, for the index of `all`'s phases.
+    pub fn summary(&self) -> RunSummary {
+        let total = self.stats.total();
+        RunSummary {
+            requests: total.num_requests,
+            failures: total.num_failures,
+            avg_ms: total.avg_response_time(),
+            p95_ms: if total.num_requests > 0 {
+                total.percentile_ms(0.95)
+            } else {
+                0.0
+            },
+            rps: self.stats.total_rps(total),
+            seconds: self.end - self.start,
+        }
+    }
 }

@@ -411,7 +411,10 @@ async fn stop_and_start_again_many_times_leaks_nothing() {
             // Enough requests before the reset that keeping them would show: the figures
             // after it may hold only what the target served meanwhile, and what the 20
             // users had in flight.
-            wait_stats(&ui, |s| aggregated(s)["num_requests"].as_u64().unwrap() >= 1000).await;
+            wait_stats(&ui, |s| {
+                aggregated(s)["num_requests"].as_u64().unwrap() >= 1000
+            })
+            .await;
             let served_before = served();
             let reset = client()
                 .post(format!("{}/stats/reset", ui.url))

@@ -12,9 +12,12 @@ pub mod file;
 pub mod http;
 pub mod keys;
 pub mod labels;
+pub mod spec;
 pub mod stages;
 pub mod timespan;
 pub mod web;
+
+pub use spec::{OutputSettings, RunSpec};
 
 use crate::config::cli::Cli;
 use crate::config::file::{ConfigEntry, ConfigValue, Origin, ProjectConfig};
@@ -31,28 +34,19 @@ pub const DEFAULT_LOCUSTFILE: &str = "scenarios";
 /// Everything a run needs from the user, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// What the load needs (a session starts from it).
+    pub spec: RunSpec,
+    /// Where the figures go.
+    pub output: OutputSettings,
     pub locustfiles: Vec<PathBuf>,
-    pub host: Option<String>,
-    pub users: u64,
-    pub spawn_rate: f64,
-    pub run_time: Option<Duration>,
-    pub stop_timeout: Duration,
     pub headless: bool,
     pub tags: Option<Vec<String>>,
     pub exclude_tags: Option<Vec<String>>,
-    pub csv_prefix: Option<String>,
-    pub csv_full_history: bool,
-    pub only_summary: bool,
-    pub reset_stats: bool,
-    pub json: bool,
-    pub json_file: Option<String>,
     pub loglevel: String,
     pub logfile: Option<String>,
     pub exit_code_on_error: i32,
-    pub iterations: Option<u64>,
     pub profile: Option<String>,
     pub profile_description: Option<String>,
-    pub http: locust_engine::http::HttpOptions,
     pub user_classes: Vec<String>,
     pub list: bool,
     pub show_task_ratio: bool,
@@ -60,24 +54,31 @@ pub struct Settings {
     pub demo: bool,
     /// A profile's legacy `load-shape` key (refused with a pointer to stages and phases).
     pub load_shape: Option<(String, Origin)>,
-    /// A profile's `[[profiles.NAME.stages]]`: the run follows them instead of -u/-r.
-    pub stages: Option<Vec<locust_engine::Stage>>,
     /// -u or -r came from the command line or environment (ignored beside stages).
     pub users_on_command_line: bool,
     /// A profile's `phases` (e.g. `all`): the profiles to run in sequence, validated.
     pub phases: Option<Vec<String>>,
-    /// `--arrival-rate`/`--max-pool`: the open model instead of -u/-r.
-    pub arrival: Option<crate::config::arrival::Arrival>,
-    /// `--html FILE` ({u}, {r}, {t} not yet substituted).
-    pub html: Option<String>,
-    /// `--report-json FILE`: the versioned result.
-    pub report_json: Option<String>,
     /// Success criteria as written, from the highest source that has any.
     pub criteria: Vec<criteria::Source>,
     pub labels: LabelSettings,
-    /// Periodic tables in UI mode (`--print-stats`).
-    pub print_stats: bool,
     pub web: crate::config::web::WebSettings,
+}
+
+/// The command line as typed, quoted where needed, for the report.
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,14 +211,14 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
                 .into(),
         });
     }
-    settings.arrival = arrival;
+    settings.spec.arrival = arrival;
     settings.load_shape = load_shape;
     if let Some(stages) = &stages {
         // The report and `{u}`/`{r}` in file names show the shape's peak.
-        settings.users = stages.iter().map(|s| s.users).max().unwrap_or(0);
-        settings.spawn_rate = stages.iter().map(|s| s.spawn_rate).fold(0.0, f64::max);
+        settings.spec.users = stages.iter().map(|s| s.users).max().unwrap_or(0);
+        settings.spec.spawn_rate = stages.iter().map(|s| s.spawn_rate).fold(0.0, f64::max);
     }
-    settings.stages = stages;
+    settings.spec.stages = stages;
     settings.phases = phases;
     settings.users_on_command_line = users_on_command_line;
     settings.criteria = criteria_sources
@@ -261,43 +262,50 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         .flat_map(|c| c.split_whitespace())
         .map(String::from)
         .collect();
-    Ok(Settings {
-        locustfiles,
+    let spec = RunSpec {
         host: cli.host.map(|h| h.trim_end_matches('/').to_string()),
         users: cli.users.unwrap_or(1),
         spawn_rate: cli.spawn_rate.unwrap_or(1.0),
+        stages: None,
+        arrival: None,
         run_time: cli.run_time.filter(|s| *s > 0).map(Duration::from_secs),
         stop_timeout: Duration::from_secs(cli.stop_timeout.unwrap_or(0)),
-        headless: cli.headless && !cli.headful,
-        tags: normalize_list(cli.tags),
-        exclude_tags: normalize_list(cli.exclude_tags),
+        iterations: cli.iterations.filter(|n| *n > 0),
+        reset_stats: cli.reset_stats,
+        http,
+        label_headers: [labels.cache_header.clone(), labels.instance_header.clone()],
+    };
+    let output = OutputSettings {
         csv_prefix: cli.csv,
         csv_full_history: cli.csv_full_history,
         only_summary: cli.only_summary,
-        reset_stats: cli.reset_stats,
+        print_stats: cli.print_stats,
         json: cli.json,
         json_file: cli.json_file,
+        html: cli.html,
+        report_json: cli.report_json,
+    };
+    Ok(Settings {
+        spec,
+        output,
+        locustfiles,
+        headless: cli.headless && !cli.headful,
+        tags: normalize_list(cli.tags),
+        exclude_tags: normalize_list(cli.exclude_tags),
         loglevel,
         logfile: cli.logfile,
         exit_code_on_error: cli.exit_code_on_error.unwrap_or(1),
-        iterations: cli.iterations.filter(|n| *n > 0),
         profile: cli.profile,
         profile_description,
-        http,
         user_classes,
         list: cli.list,
         show_task_ratio: cli.show_task_ratio,
         show_task_ratio_json: cli.show_task_ratio_json,
         demo: cli.demo,
         load_shape: None,
-        stages: None,
         users_on_command_line: false,
         phases: None,
-        arrival: None,
-        html: cli.html,
-        report_json: cli.report_json,
         criteria: Vec::new(),
-        print_stats: cli.print_stats,
         web,
         labels,
     })
@@ -320,10 +328,10 @@ mod tests {
         project(dir.path(), PROJECT);
         let cli = Cli::try_parse_from(["x", "--profile", "basic", "-u", "4"]).unwrap();
         let s = resolve(cli, dir.path()).unwrap();
-        assert_eq!(s.users, 4);
-        assert_eq!(s.spawn_rate, 2.0);
-        assert_eq!(s.run_time, Some(Duration::from_secs(60)));
-        assert_eq!(s.host.as_deref(), Some("http://localhost:8080"));
+        assert_eq!(s.spec.users, 4);
+        assert_eq!(s.spec.spawn_rate, 2.0);
+        assert_eq!(s.spec.run_time, Some(Duration::from_secs(60)));
+        assert_eq!(s.spec.host.as_deref(), Some("http://localhost:8080"));
         assert!(s.headless);
         assert_eq!(s.profile_description.as_deref(), Some("quick"));
     }
@@ -335,7 +343,7 @@ mod tests {
         let conf = dir.path().join("extra.conf");
         std::fs::write(&conf, "users = 7\n").unwrap();
         let cli = Cli::try_parse_from(["x", "--config", conf.to_str().unwrap()]).unwrap();
-        assert_eq!(resolve(cli, dir.path()).unwrap().users, 7);
+        assert_eq!(resolve(cli, dir.path()).unwrap().spec.users, 7);
     }
 
     #[test]

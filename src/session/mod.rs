@@ -1,4 +1,313 @@
-//! The one test run every entry point uses.
+//! The one test run every entry point uses (headless, the web UI, and later a worker):
+//! started from a `RunSpec` and the plan's classes, steered by `Command`s (ramp to a
+//! count, set absolute counts per class, stop), publishing its `Status`, handing out
+//! the figures of the last interval (`take_delta`) and finishing into one `Finished`
+//! that every output is written from. Its ticker (`ticker`) keeps the figures, the
+//! chart history and the periodic sinks current; `open` runs the open model.
 
 pub mod open;
-pub mod ticker;
+mod ticker;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use locust_engine::{LabelHeaders, RunState, RunnerHandle, RunnerStatus, Shared};
+use locust_scenario::UserClass;
+use locust_stats::{epoch_now, lock, CacheRole, History, HistoryPoint, Recorder, Stats};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RunSpec;
+use crate::logging::MAIN;
+use crate::outcome::{Finished, StopReason, INSTANCE_LABEL};
+use crate::sinks::Periodic;
+use open::OpenModel;
+
+/// What a session can be told while it runs. The web UI sends `Ramp`; `SetCounts` and
+/// `Stop` are what a master's `spawn` and `stop` messages carry (their caller is the
+/// worker of distributed mode; the tests below drive them).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(test), allow(dead_code))]
+pub enum Command {
+    /// Move to `users` at `rate` users per second (the UI's Edit, a profile's stage).
+    Ramp { users: u64, rate: f64 },
+    /// Exactly these users per class, at once (what Locust's `spawn` message carries).
+    SetCounts(BTreeMap<String, u64>),
+    /// Stop the users; the session finishes (as `StopReason::Stopped`).
+    Stop,
+}
+
+/// What a session publishes about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub state: RunState,
+    /// Users running, the open model's pool included.
+    pub user_count: u64,
+    pub class_counts: BTreeMap<String, u64>,
+    /// False once the session has finished.
+    pub running: bool,
+}
+
+/// The figures of a run, shared by the session, its ticker and its readers.
+struct Figures {
+    recorder: Recorder,
+    stats: Mutex<Stats>,
+    /// What was recorded since the last `take_delta`.
+    delta: Mutex<Stats>,
+    history: Mutex<History>,
+    cache: CacheRole,
+    full_history: bool,
+}
+
+impl Figures {
+    /// Moves what the users recorded into the run's figures and the pending delta.
+    fn drain(&self) {
+        let mut fresh = Stats::new(epoch_now(), self.full_history);
+        fresh.absorb(&self.recorder);
+        *lock(&self.stats) += &fresh;
+        *lock(&self.delta) += &fresh;
+    }
+
+    fn sample_history(&self, stats: &Stats, users: u64, now: f64) {
+        let point =
+            HistoryPoint::sample(stats, users, now, Some(&self.cache), Some(INSTANCE_LABEL));
+        lock(&self.history).push(point);
+    }
+}
+
+pub struct Session {
+    spec: RunSpec,
+    classes: Vec<Arc<UserClass>>,
+    figures: Arc<Figures>,
+    shared: Arc<Shared>,
+    runner: RunnerHandle,
+    status: watch::Receiver<RunnerStatus>,
+    ticker_stop: CancellationToken,
+    ticker: tokio::sync::Mutex<Option<JoinHandle<Periodic>>>,
+    open: Mutex<Option<OpenModel>>,
+    /// Cancelled when the load ends by itself: the last stage, or the arrival schedule.
+    load_done: CancellationToken,
+    started: f64,
+    finished: Mutex<Option<Arc<Finished>>>,
+    /// Cancelled once the session has finished.
+    pub done: CancellationToken,
+}
+
+impl Session {
+    /// Starts the ticker and the load the spec describes: a ramp to its users, its
+    /// stages, or its arrival rate. `periodic` receives the figures every second.
+    pub async fn start(
+        spec: RunSpec,
+        classes: Vec<Arc<UserClass>>,
+        periodic: Periodic,
+        cache: CacheRole,
+        full_history: bool,
+    ) -> anyhow::Result<Arc<Session>> {
+        let started = epoch_now();
+        let recorder = Recorder::new(worker_shards());
+        let figures = Arc::new(Figures {
+            recorder: recorder.clone(),
+            stats: Mutex::new(Stats::new(started, full_history)),
+            delta: Mutex::new(Stats::new(started, full_history)),
+            history: Mutex::new(History::default()),
+            cache,
+            full_history,
+        });
+        let shared = shared_state(&spec, &recorder)?;
+        let runner = locust_engine::start(classes.clone(), shared.clone(), spec.stop_timeout);
+        let status = runner.status();
+        let ticker_stop = CancellationToken::new();
+        let ticker = tokio::spawn(ticker::run(ticker::Ticker {
+            stop: ticker_stop.clone(),
+            figures: figures.clone(),
+            status: status.clone(),
+            pool: spec.arrival.is_some().then(|| shared.clone()),
+            reset_stats: spec.reset_stats,
+            periodic,
+        }));
+        let session = Arc::new(Session {
+            spec,
+            classes,
+            figures,
+            shared,
+            runner,
+            status,
+            ticker_stop,
+            ticker: tokio::sync::Mutex::new(Some(ticker)),
+            open: Mutex::new(None),
+            load_done: CancellationToken::new(),
+            started,
+            finished: Mutex::new(None),
+            done: CancellationToken::new(),
+        });
+        session.begin_load().await;
+        Ok(session)
+    }
+
+    async fn begin_load(&self) {
+        if let Some(arrival) = &self.spec.arrival {
+            let model = open::start(
+                arrival,
+                self.spec.stop_timeout,
+                self.classes.clone(),
+                self.shared.clone(),
+                &self.load_done,
+            );
+            *lock(&self.open) = Some(model);
+        } else if let Some(stages) = &self.spec.stages {
+            tokio::spawn(locust_engine::drive_shape(
+                self.runner.clone(),
+                stages.clone(),
+                self.load_done.clone(),
+            ));
+        } else {
+            self.runner
+                .ramp_to(self.spec.users, self.spec.spawn_rate)
+                .await;
+        }
+    }
+
+    /// When the session started (epoch seconds).
+    pub fn started(&self) -> f64 {
+        self.started
+    }
+
+    pub async fn apply(&self, command: Command) {
+        match command {
+            Command::Ramp { users, rate } => self.runner.ramp_to(users, rate).await,
+            Command::SetCounts(counts) => self.runner.set_counts(counts).await,
+            Command::Stop => {
+                self.finish(StopReason::Stopped).await;
+            }
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        let running = !self.done.is_cancelled();
+        let status = self.status.borrow();
+        Status {
+            state: if running {
+                status.state
+            } else {
+                RunState::Stopped
+            },
+            user_count: if running {
+                status.user_count + self.shared.pool_size()
+            } else {
+                0
+            },
+            class_counts: status.class_counts.clone(),
+            running,
+        }
+    }
+
+    /// Resolves when the load ends by itself: `-i` used up, the last stage over, or the
+    /// arrival schedule done.
+    pub async fn ended_by_itself(&self) -> StopReason {
+        tokio::select! {
+            _ = self.shared.iterations_done.notified() => StopReason::Iterations,
+            _ = self.load_done.cancelled() => StopReason::ShapeDone,
+        }
+    }
+
+    /// Whether the load is an open model (its run time is its schedule's).
+    pub fn is_open_model(&self) -> bool {
+        self.spec.arrival.is_some()
+    }
+
+    /// The figures recorded since the last call (what a worker reports every 3 s; its
+    /// caller is the worker of distributed mode, the tests below drive it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn take_delta(&self) -> Stats {
+        self.figures.drain();
+        let fresh = Stats::new(epoch_now(), self.figures.full_history);
+        std::mem::replace(&mut *lock(&self.figures.delta), fresh)
+    }
+
+    /// Runs `read` on figures that include every request answered so far.
+    pub fn with_stats<R>(&self, read: impl FnOnce(&Stats) -> R) -> R {
+        self.figures.drain();
+        read(&lock(&self.figures.stats))
+    }
+
+    pub fn history(&self) -> History {
+        lock(&self.figures.history).clone()
+    }
+
+    /// `/stats/reset`: the figures and exceptions start again from now.
+    pub fn reset(&self) {
+        self.figures.drain();
+        let mut stats = lock(&self.figures.stats);
+        stats.reset(epoch_now());
+        stats.clear_exceptions();
+    }
+
+    /// The finished run, once it has finished.
+    pub fn finished(&self) -> Option<Arc<Finished>> {
+        lock(&self.finished).clone()
+    }
+
+    /// Stops the load (the open model's schedule, then the users per `--stop-timeout`),
+    /// takes the last figures, writes the periodic sinks' last rows and returns the
+    /// finished run. Later calls wait for the first and return the same run.
+    pub async fn finish(&self, reason: StopReason) -> Arc<Finished> {
+        let mut ticker = self.ticker.lock().await;
+        if let Some(finished) = self.finished() {
+            return finished;
+        }
+        let model = lock(&self.open).take();
+        let open = match model {
+            Some(model) => Some(model.stop(self.started).await),
+            None => None,
+        };
+        self.runner.stop().await;
+        self.ticker_stop.cancel();
+        let periodic = match ticker.take() {
+            Some(task) => task.await.ok(),
+            None => None,
+        };
+        self.figures.drain();
+        let stats = lock(&self.figures.stats).clone();
+        let users = self.status.borrow().user_count + self.shared.pool_size();
+        let end = epoch_now();
+        self.figures.sample_history(&stats, users, end);
+        if let Some(mut periodic) = periodic {
+            periodic.finish(&stats, users, end);
+        }
+        let finished = Arc::new(Finished {
+            stats,
+            history: self.history(),
+            open,
+            reason,
+            start: self.started,
+            end,
+        });
+        *lock(&self.finished) = Some(finished.clone());
+        self.done.cancel();
+        tracing::debug!(target: MAIN, "Test finished: {reason:?}");
+        finished
+    }
+}
+
+/// What every user of one test shares: recorder, clients, host, labels, `-i`.
+fn shared_state(spec: &RunSpec, recorder: &Recorder) -> anyhow::Result<Arc<Shared>> {
+    let clients =
+        locust_engine::http::ClientFactory::new(spec.http.clone()).map_err(anyhow::Error::msg)?;
+    let mut shared = Shared::new(
+        recorder.clone(),
+        clients,
+        spec.host.clone(),
+        spec.iterations,
+    );
+    shared.labels = LabelHeaders::new(spec.label_headers.iter().map(String::as_str));
+    Ok(Arc::new(shared))
+}
+
+/// Recorder shards: two per core keeps the per-request lock uncontended.
+pub(crate) fn worker_shards() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+#[cfg(test)]
+mod tests;

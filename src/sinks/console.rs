@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use locust_stats::report::{console, json};
 use locust_stats::{Rates, Stats};
 
-use crate::config::Settings;
+use crate::config::{OutputSettings, Settings};
 
 #[derive(Clone)]
 pub struct Console {
@@ -35,9 +35,9 @@ impl Console {
         Console {
             name_width: stats_name_width(),
             periodic: if settings.headless {
-                !settings.only_summary
+                !settings.output.only_summary
             } else {
-                settings.print_stats
+                settings.output.print_stats
             },
         }
     }
@@ -59,8 +59,8 @@ impl Console {
     }
 
     /// Final output: `--json` to stdout, or `--json-file`, then the summary tables.
-    pub fn final_summary(&self, stats: &Stats, settings: &Settings) -> std::io::Result<()> {
-        if let Some(path) = &settings.json_file {
+    pub fn final_summary(&self, stats: &Stats, output: &OutputSettings) -> std::io::Result<()> {
+        if let Some(path) = &output.json_file {
             let path = format!("{path}.json");
             if let Some(parent) = std::path::Path::new(&path)
                 .parent()
@@ -71,7 +71,7 @@ impl Console {
             std::fs::write(&path, json::entries_json(stats))?;
             return Ok(());
         }
-        if settings.json {
+        if output.json {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", json::entries_json(stats))?;
         }

@@ -22,10 +22,19 @@ pub struct PhaseResult {
 
 /// The phase's settings with the parent run's output names, suffixed with the phase.
 pub fn for_phase(parent: &Settings, phase: &str, mut settings: Settings) -> Settings {
-    settings.csv_prefix = parent.csv_prefix.as_ref().map(|p| format!("{p}_{phase}"));
-    settings.html = parent.html.as_deref().map(|p| suffixed(p, phase));
-    settings.report_json = parent.report_json.as_deref().map(|p| suffixed(p, phase));
-    settings.csv_full_history = parent.csv_prefix.is_some() && settings.csv_full_history;
+    settings.output.csv_prefix = parent
+        .output
+        .csv_prefix
+        .as_ref()
+        .map(|p| format!("{p}_{phase}"));
+    settings.output.html = parent.output.html.as_deref().map(|p| suffixed(p, phase));
+    settings.output.report_json = parent
+        .output
+        .report_json
+        .as_deref()
+        .map(|p| suffixed(p, phase));
+    settings.output.csv_full_history =
+        parent.output.csv_prefix.is_some() && settings.output.csv_full_history;
     settings
 }
 
@@ -49,12 +58,12 @@ pub fn worst(results: &[PhaseResult]) -> i32 {
 /// Writes the index HTML and JSON (at the parent run's `--html`/`--report-json`).
 pub fn write_index(parent: &Settings, results: &[PhaseResult]) -> anyhow::Result<()> {
     let code = worst(results);
-    if let Some(path) = &parent.html {
+    if let Some(path) = &parent.output.html {
         write(path, &index_html(parent, results, code))
             .map_err(|e| anyhow::anyhow!("--html {path}: {e}"))?;
         tracing::info!(target: crate::logging::MAIN, "Index report written to {path}");
     }
-    if let Some(path) = &parent.report_json {
+    if let Some(path) = &parent.output.report_json {
         let phases: Vec<serde_json::Value> = results
             .iter()
             .map(|r| {

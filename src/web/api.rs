@@ -89,8 +89,8 @@ pub async fn exceptions(State(session): State<Shared>) -> Response {
 pub async fn tasks(State(session): State<Shared>) -> Response {
     let (classes, users) = match session.current() {
         Some(test) if test.is_running() => (test.classes.clone(), test.user_count()),
-        Some(test) => (test.classes.clone(), test.settings.users),
-        None => (session.classes.clone(), session.base.users),
+        Some(test) => (test.classes.clone(), test.settings.spec.users),
+        None => (session.classes.clone(), session.base.spec.users),
     };
     let refs: Vec<&locust_scenario::UserClass> = classes.iter().map(|c| c.as_ref()).collect();
     let text = crate::task_ratio::json(&refs, Some(users.max(1)));

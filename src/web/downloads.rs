@@ -13,14 +13,16 @@ use locust_stats::{History, Stats};
 
 use super::api::{with_stats, Shared};
 use super::session::Session;
+use crate::judge;
+use crate::outcome::Finished;
 use crate::outcome::StopReason;
 use crate::report;
-use crate::verdict::{self, Ending};
+use crate::sinks::report as sinks_report;
 use locust_stats::epoch_now;
 
 /// `Locust_<start, local time>_<locustfile>[_<host>]`, Locust's download name stem.
 fn file_stem(session: &Session) -> String {
-    let start = session.current().map_or_else(epoch_now, |t| t.started);
+    let start = session.current().map_or_else(epoch_now, |t| t.started());
     let local = chrono::DateTime::from_timestamp(start.trunc() as i64, 0)
         .map(|t| {
             t.with_timezone(&chrono::Local)
@@ -84,9 +86,10 @@ pub async fn full_history_csv(State(session): State<Shared>) -> Response {
     };
     let Some(prefix) = session
         .base
+        .output
         .csv_prefix
         .as_ref()
-        .filter(|_| session.base.csv_full_history)
+        .filter(|_| session.base.output.csv_full_history)
     else {
         return not_enabled();
     };
@@ -107,39 +110,35 @@ pub async fn report_page(
 ) -> Response {
     let page = match session.current() {
         Some(test) => {
-            let history = test.history();
             let (end, reason) = test
                 .ending()
                 .unwrap_or((epoch_now(), StopReason::StillRunning));
-            test.with_stats(|stats| {
-                let judged = verdict::judge(&test.settings, &test.judge, stats, None);
-                let ending = Ending {
-                    stats,
-                    open: None,
-                    history: &history,
-                    reason,
-                    start: test.started,
-                    end,
-                };
-                let doc = verdict::document(&test.settings, &test.judge, judged, &ending);
-                report::html_page(&doc, test.started, &test.judge.redactor)
-            })
+            let so_far = Finished {
+                stats: test.with_stats(Stats::clone),
+                history: test.history(),
+                open: None,
+                reason,
+                start: test.started(),
+                end,
+            };
+            let judged = judge::judge(&test.settings, &test.judge, &so_far.stats, None);
+            let doc = sinks_report::document(&test.settings, &test.report, judged, &so_far);
+            report::html_page(&doc, so_far.start, &test.report.redactor)
         }
         None => {
             let now = epoch_now();
-            let stats = Stats::new(now, false);
-            let judge = session.base_judge();
-            let judged = verdict::judge(&session.base, &judge, &stats, None);
-            let ending = Ending {
-                stats: &stats,
+            let (judge, context) = session.base_judge();
+            let nothing = Finished {
+                stats: Stats::new(now, false),
+                history: History::default(),
                 open: None,
-                history: &History::default(),
                 reason: StopReason::StillRunning,
                 start: now,
                 end: now,
             };
-            let doc = verdict::document(&session.base, &judge, judged, &ending);
-            report::html_page(&doc, now, &judge.redactor)
+            let judged = judge::judge(&session.base, &judge, &nothing.stats, None);
+            let doc = sinks_report::document(&session.base, &context, judged, &nothing);
+            report::html_page(&doc, now, &context.redactor)
         }
     };
     let page = match page {

@@ -22,16 +22,17 @@ use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use locust_stats::{History, Stats};
+use locust_stats::Stats;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::cli::Cli;
 use crate::config::Settings;
+use crate::judge::{self, Judge};
 use crate::logging::MAIN;
 use crate::outcome::StopReason;
 use crate::plan::Plan;
 use crate::sinks::console::Console;
-use crate::verdict::{self, Ending, Judge};
+use crate::sinks::report::{self, ReportContext};
 use locust_stats::epoch_now;
 pub use session::Session;
 
@@ -96,6 +97,7 @@ pub async fn serve(
     cwd: PathBuf,
     plan: Plan,
     judge: Judge,
+    report: ReportContext,
 ) -> anyhow::Result<i32> {
     let web = settings.web.clone();
     let listener = tokio::net::TcpListener::bind((web.host.as_str(), web.port))
@@ -104,7 +106,7 @@ pub async fn serve(
             anyhow::anyhow!("cannot serve the web UI on {}:{}: {e}", web.host, web.port)
         })?;
     let address = listener.local_addr()?;
-    let session = Arc::new(Session::new(settings, cli, cwd, plan, judge));
+    let session = Arc::new(Session::new(settings, cli, cwd, plan, judge, report));
     let quit = CancellationToken::new();
     let server = tokio::spawn(
         axum::serve(listener, router(session.clone()))
@@ -128,7 +130,7 @@ pub async fn serve(
     }
     let reason = tokio::select! {
         _ = tokio::signal::ctrl_c() => StopReason::Interrupt,
-        _ = crate::app::headless::sigterm() => StopReason::Terminate,
+        _ = crate::signals::sigterm() => StopReason::Terminate,
         _ = quit.cancelled() => StopReason::RunTime,
     };
     if reason == StopReason::Terminate {
@@ -137,7 +139,7 @@ pub async fn serve(
     quit.cancel();
     session.stop(reason).await;
     server.abort();
-    finish(&session)
+    finish(&session).await
 }
 
 /// `--autostart`: the test starts with -u/-r/-t; when it ends, `--autoquit N` quits
@@ -145,10 +147,10 @@ pub async fn serve(
 async fn autostart(session: &Arc<Session>, quit: &CancellationToken) -> anyhow::Result<()> {
     let base = &session.base;
     let request = swarm_form::SwarmRequest {
-        user_count: base.users,
-        spawn_rate: base.spawn_rate,
+        user_count: base.spec.users,
+        spawn_rate: base.spec.spawn_rate,
         host: None,
-        run_time: base.run_time.map(|d| d.as_secs()),
+        run_time: base.spec.run_time.map(|d| d.as_secs()),
         profile: None,
         user_classes: Vec::new(),
     };
@@ -178,31 +180,20 @@ async fn autostart(session: &Arc<Session>, quit: &CancellationToken) -> anyhow::
 }
 
 /// The end of the process: the last test's final tables, CSV rows, verdict and reports.
-fn finish(session: &Session) -> anyhow::Result<i32> {
+async fn finish(session: &Session) -> anyhow::Result<i32> {
     let Some(test) = session.current() else {
         tracing::info!(target: MAIN, "Shutting down (exit code 0)");
         Console::new(&session.base)
-            .final_summary(&Stats::new(epoch_now(), false), &session.base)?;
+            .final_summary(&Stats::new(epoch_now(), false), &session.base.output)?;
         return Ok(crate::exit::OK);
     };
-    let (end, reason) = test
-        .ending()
-        .unwrap_or((epoch_now(), StopReason::Interrupt));
-    let stats = test.with_stats(Stats::clone);
-    let history: History = test.history();
-    let judged = verdict::judge(&test.settings, &test.judge, &stats, None);
+    // The test stopped already (Stop, run time, quitting): this returns that run.
+    let finished = test.finish(StopReason::Interrupt).await;
+    let judged = judge::judge(&test.settings, &test.judge, &finished.stats, None);
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
-    Console::new(&test.settings).final_summary(&stats, &test.settings)?;
-    let ending = Ending {
-        stats: &stats,
-        open: None,
-        history: &history,
-        reason,
-        start: test.started,
-        end,
-    };
-    verdict::conclude(&test.settings, &test.judge, judged, &ending)?;
+    Console::new(&test.settings).final_summary(&finished.stats, &test.settings.output)?;
+    report::conclude(&test.settings, &test.report, judged, &finished)?;
     Ok(exit_code)
 }
 
@@ -228,9 +219,10 @@ mod tests {
         let cli = Cli::try_parse_from(args).unwrap();
         let settings = crate::config::resolve(cli.clone(), dir.path()).unwrap();
         let plan = crate::plan::build(&settings).unwrap();
-        let judge = Judge::prepare(&settings, &plan, String::new()).unwrap();
+        let judge = Judge::prepare(&settings, &plan).unwrap();
+        let report = ReportContext::prepare(&settings, &plan, String::new());
         let cwd = dir.path().to_path_buf();
-        let session = Arc::new(Session::new(settings, cli, cwd, plan, judge));
+        let session = Arc::new(Session::new(settings, cli, cwd, plan, judge, report));
         (dir, router(session))
     }
 

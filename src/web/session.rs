@@ -15,10 +15,11 @@ use super::test_run::TestRun;
 use crate::config::cli::Cli;
 use crate::config::file;
 use crate::config::{self, Settings, PROJECT_FILE};
+use crate::judge::Judge;
 use crate::logging::MAIN;
 use crate::outcome::StopReason;
 use crate::plan::{self, Plan};
-use crate::verdict::{self, Judge};
+use crate::sinks::report::ReportContext;
 use locust_stats::lock;
 
 pub struct Session {
@@ -29,12 +30,21 @@ pub struct Session {
     /// Every class of the scenario files, after `--tags`/`--exclude-tags`.
     pub classes: Vec<Arc<UserClass>>,
     judge: Judge,
+    report: ReportContext,
     /// Profiles of locust.toml that the UI can run (no stages, phases or arrival).
     pub profiles: Vec<String>,
     current: Mutex<Option<Arc<TestRun>>>,
     timer: Mutex<Option<tokio::task::AbortHandle>>,
     /// Swarm and stop wait for each other, so two clicks never start two tests.
     control: tokio::sync::Mutex<()>,
+}
+
+/// What a new test is started with: the form applied to the session's settings.
+struct NewTest {
+    settings: Settings,
+    judge: Judge,
+    report: ReportContext,
+    classes: Vec<Arc<UserClass>>,
 }
 
 /// What a successful `/swarm` answers.
@@ -45,7 +55,14 @@ pub struct Swarmed {
 }
 
 impl Session {
-    pub fn new(base: Settings, cli: Cli, cwd: PathBuf, plan: Plan, judge: Judge) -> Self {
+    pub fn new(
+        base: Settings,
+        cli: Cli,
+        cwd: PathBuf,
+        plan: Plan,
+        judge: Judge,
+        report: ReportContext,
+    ) -> Self {
         let profiles = runnable_profiles(&cwd);
         Session {
             base,
@@ -53,6 +70,7 @@ impl Session {
             cwd,
             classes: plan.classes,
             judge,
+            report,
             profiles,
             current: Mutex::new(None),
             timer: Mutex::new(None),
@@ -64,8 +82,8 @@ impl Session {
         lock(&self.current).clone()
     }
 
-    pub fn base_judge(&self) -> Judge {
-        self.judge.clone()
+    pub fn base_judge(&self) -> (Judge, ReportContext) {
+        (self.judge.clone(), self.report.clone())
     }
 
     pub fn judge_cache_role(&self) -> locust_stats::CacheRole {
@@ -75,8 +93,8 @@ impl Session {
     /// The host the form shows: the running test's, else the one given at start.
     pub fn host(&self) -> String {
         self.current()
-            .and_then(|t| t.settings.host.clone())
-            .or_else(|| self.base.host.clone())
+            .and_then(|t| t.settings.spec.host.clone())
+            .or_else(|| self.base.spec.host.clone())
             .unwrap_or_default()
     }
 
@@ -100,8 +118,8 @@ impl Session {
                 test
             }
             None => {
-                let (settings, judge, classes) = self.prepare(&request)?;
-                let test = TestRun::start(settings, judge, classes)
+                let new = self.prepare(&request)?;
+                let test = TestRun::start(new.settings, new.judge, new.report, new.classes)
                     .await
                     .map_err(|e| format!("{e:#}"))?;
                 *lock(&self.current) = Some(test.clone());
@@ -118,7 +136,7 @@ impl Session {
             *lock(&self.timer) = Some(timer.abort_handle());
         }
         Ok(Swarmed {
-            host: test.settings.host.clone().unwrap_or_default(),
+            host: test.settings.spec.host.clone().unwrap_or_default(),
             run_time: request.run_time,
             user_classes: (!request.user_classes.is_empty())
                 .then(|| test.classes.iter().map(|c| c.name.clone()).collect()),
@@ -148,7 +166,7 @@ impl Session {
 
     /// A running test keeps its host and classes: only the numbers change.
     fn check_unchanged(&self, test: &TestRun, request: &SwarmRequest) -> Result<(), String> {
-        if let (Some(asked), Some(running)) = (&request.host, &test.settings.host) {
+        if let (Some(asked), Some(running)) = (&request.host, &test.settings.spec.host) {
             if asked.trim_end_matches('/') != running {
                 return Err(format!(
                     "A test is running against {running}: stop it before changing the host"
@@ -165,11 +183,8 @@ impl Session {
         Ok(())
     }
 
-    /// The settings, judge and classes of a new test from the form.
-    fn prepare(
-        &self,
-        request: &SwarmRequest,
-    ) -> Result<(Settings, Judge, Vec<Arc<UserClass>>), String> {
+    /// The settings, criteria, report context and classes of a new test from the form.
+    fn prepare(&self, request: &SwarmRequest) -> Result<NewTest, String> {
         let (mut settings, judge_source) = match &request.profile {
             Some(name) if Some(name) != self.base.profile.as_ref() => {
                 let (settings, plan) = self.for_profile(name)?;
@@ -184,7 +199,7 @@ impl Session {
         let host = request
             .host
             .clone()
-            .or_else(|| self.base.host.clone())
+            .or_else(|| self.base.spec.host.clone())
             .map(|h| h.trim_end_matches('/').to_string());
         match &host {
             Some(h) if !(h.starts_with("http://") || h.starts_with("https://")) => {
@@ -197,22 +212,29 @@ impl Session {
             }
             _ => {}
         }
-        settings.host = host;
-        settings.users = request.user_count;
-        settings.spawn_rate = request.spawn_rate;
-        settings.run_time = request.run_time.map(Duration::from_secs);
+        settings.spec.host = host;
+        settings.spec.users = request.user_count;
+        settings.spec.spawn_rate = request.spawn_rate;
+        settings.spec.run_time = request.run_time.map(Duration::from_secs);
         settings.user_classes = classes.iter().map(|c| c.name.clone()).collect();
-        let mut judge = match judge_source {
-            Some(plan) => Judge::prepare(&settings, &plan, verdict::command_line())
-                .map_err(|e| e.to_string())?,
-            None => self.judge.clone(),
+        let (judge, mut report) = match judge_source {
+            Some(plan) => (
+                Judge::prepare(&settings, &plan).map_err(|e| e.to_string())?,
+                ReportContext::prepare(&settings, &plan, crate::config::command_line()),
+            ),
+            None => (self.judge.clone(), self.report.clone()),
         };
-        judge.classes = settings.user_classes.clone();
-        judge.tasks = crate::task_ratio::shares(
+        report.classes = settings.user_classes.clone();
+        report.tasks = crate::task_ratio::shares(
             &classes.iter().map(|c| c.as_ref()).collect::<Vec<_>>(),
-            Some(settings.users),
+            Some(settings.spec.users),
         );
-        Ok((settings, judge, classes))
+        Ok(NewTest {
+            settings,
+            judge,
+            report,
+            classes,
+        })
     }
 
     /// A profile picked in the form: its criteria, labels and description, and the
@@ -231,7 +253,10 @@ impl Session {
         let mut cli = self.cli.clone();
         cli.profile = Some(name.to_string());
         let mut resolved = config::resolve(cli, &self.cwd).map_err(|e| e.to_string())?;
-        if resolved.stages.is_some() || resolved.arrival.is_some() || resolved.phases.is_some() {
+        if resolved.spec.stages.is_some()
+            || resolved.spec.arrival.is_some()
+            || resolved.phases.is_some()
+        {
             return Err(format!(
                 "Profile '{name}' is a load shape, an arrival rate or a sequence of phases: run it with --headless --profile {name}"
             ));
@@ -255,13 +280,13 @@ impl Session {
             "host": self.host(),
             "is_distributed": false,
             "locustfile": self.locustfile_label(),
-            "num_users": self.base.users,
+            "num_users": self.base.spec.users,
             "percentiles_to_chart": [0.5, 0.95],
             "profile": profile,
-            "run_time": self.base.run_time.map(|d| format!("{}s", d.as_secs())),
-            "spawn_rate": self.base.spawn_rate,
+            "run_time": self.base.spec.run_time.map(|d| format!("{}s", d.as_secs())),
+            "spawn_rate": self.base.spec.spawn_rate,
             "state": self.state(),
-            "stats_history_enabled": self.base.csv_full_history,
+            "stats_history_enabled": self.base.output.csv_full_history,
             "user_count": self.user_count(),
             "version": env!("CARGO_PKG_VERSION"),
             "worker_count": 0,

@@ -1,96 +1,64 @@
-//! One test started from the web UI: its users, recorder, stats and history, the
-//! ticker that keeps them current, and how it ends (once, whoever asks first: the Stop
-//! button, its run time, the iteration limit, or the process quitting).
+//! One test started from the web UI: the `Session` that runs it, with the settings,
+//! criteria and report context of that test (the form's numbers, a profile's criteria),
+//! ended once, whoever asks first: the Stop button, its run time, the iteration limit,
+//! or the process quitting.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use locust_scenario::UserClass;
-use locust_stats::report::csv::CsvWriter;
-use locust_stats::{History, HistoryPoint, Recorder, Stats};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use locust_stats::{epoch_now, History, Stats};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::headless::{csv_writer, shared_state, worker_shards};
 use crate::config::Settings;
-use crate::outcome::StopReason;
-use crate::outcome::INSTANCE_LABEL;
-use crate::session::ticker::Ticker;
+use crate::judge::Judge;
+use crate::outcome::{Finished, StopReason};
+use crate::session::{Command, Session};
 use crate::sinks::console::Console;
-use crate::verdict::Judge;
-use locust_engine::{self, RunState, RunnerHandle, RunnerStatus};
-use locust_stats::epoch_now;
-use locust_stats::lock;
+use crate::sinks::report::ReportContext;
+use crate::sinks::{self, Periodic};
+use locust_engine::RunState;
 
 pub struct TestRun {
     /// The session's settings with this test's users, rate, host, run time and classes.
     pub settings: Settings,
     pub judge: Judge,
+    pub report: ReportContext,
     pub classes: Vec<Arc<UserClass>>,
-    recorder: Recorder,
-    stats: Arc<Mutex<Stats>>,
-    history: Arc<Mutex<History>>,
-    runner: RunnerHandle,
-    status: watch::Receiver<RunnerStatus>,
-    ticker_stop: CancellationToken,
-    ticker: tokio::sync::Mutex<Option<JoinHandle<Option<CsvWriter>>>>,
-    pub started: f64,
-    end: Mutex<Option<(f64, StopReason)>>,
+    session: Arc<Session>,
     /// Cancelled once the test has fully stopped.
     pub done: CancellationToken,
 }
 
 impl TestRun {
-    /// Starts the users toward `settings.users` at `settings.spawn_rate`.
+    /// Starts the users toward `settings.spec.users` at `settings.spec.spawn_rate`.
     pub async fn start(
         settings: Settings,
         judge: Judge,
+        report: ReportContext,
         classes: Vec<Arc<UserClass>>,
     ) -> anyhow::Result<Arc<TestRun>> {
-        let recorder = Recorder::new(worker_shards());
-        let started = epoch_now();
-        let stats = Arc::new(Mutex::new(Stats::new(started, settings.csv_full_history)));
-        let history = Arc::new(Mutex::new(History::default()));
-        let csv = csv_writer(&settings, started)?;
-        let shared = shared_state(&settings, &recorder)?;
-        let runner = locust_engine::start(classes.clone(), shared.clone(), settings.stop_timeout);
-        let status = runner.status();
-        let ticker_stop = CancellationToken::new();
-        let ticker = tokio::spawn(
-            Ticker {
-                stop: ticker_stop.clone(),
-                recorder: recorder.clone(),
-                stats: stats.clone(),
-                history: history.clone(),
-                cache: judge.cache_role.clone(),
-                status: status.clone(),
-                pool: None,
-                console: Console::new(&settings),
-                reset_stats: settings.reset_stats,
-            }
-            .run(csv),
-        );
-        runner.ramp_to(settings.users, settings.spawn_rate).await;
+        let csv = sinks::csv_writer(&settings.output, epoch_now())?;
+        let session = Session::start(
+            settings.spec.clone(),
+            classes.clone(),
+            Periodic::new(Console::new(&settings), csv),
+            judge.cache_role.clone(),
+            settings.output.csv_full_history,
+        )
+        .await?;
         let test = Arc::new(TestRun {
+            done: session.done.clone(),
             settings,
             judge,
+            report,
             classes,
-            recorder,
-            stats,
-            history,
-            runner,
-            status,
-            ticker_stop,
-            ticker: tokio::sync::Mutex::new(Some(ticker)),
-            started,
-            end: Mutex::new(None),
-            done: CancellationToken::new(),
+            session,
         });
-        if test.settings.iterations.is_some() {
+        if test.settings.spec.iterations.is_some() {
             let watcher = test.clone();
             tokio::spawn(async move {
                 tokio::select! {
-                    _ = shared.iterations_done.notified() => watcher.stop(StopReason::Iterations).await,
+                    reason = watcher.session.ended_by_itself() => watcher.stop(reason).await,
                     _ = watcher.done.cancelled() => {}
                 }
             });
@@ -100,19 +68,16 @@ impl TestRun {
 
     /// Changes the user count and spawn rate of the running test (the UI's Edit).
     pub async fn ramp_to(&self, users: u64, rate: f64) {
-        self.runner.ramp_to(users, rate).await;
+        self.session.apply(Command::Ramp { users, rate }).await;
     }
 
     pub fn is_running(&self) -> bool {
-        lock(&self.end).is_none()
+        self.session.status().running
     }
 
     /// Locust's state names.
     pub fn state(&self) -> &'static str {
-        if !self.is_running() {
-            return "stopped";
-        }
-        match self.status.borrow().state {
+        match self.session.status().state {
             RunState::Ready => "ready",
             RunState::Spawning => "spawning",
             RunState::Running => "running",
@@ -122,66 +87,40 @@ impl TestRun {
     }
 
     pub fn user_count(&self) -> u64 {
-        if self.is_running() {
-            self.status.borrow().user_count
-        } else {
-            0
-        }
+        self.session.status().user_count
+    }
+
+    pub fn started(&self) -> f64 {
+        self.session.started()
     }
 
     /// Runs `read` on figures that include every request answered so far.
     pub fn with_stats<R>(&self, read: impl FnOnce(&Stats) -> R) -> R {
-        let mut stats = lock(&self.stats);
-        stats.absorb(&self.recorder);
-        read(&stats)
+        self.session.with_stats(read)
     }
 
     pub fn history(&self) -> History {
-        lock(&self.history).clone()
+        self.session.history()
     }
 
     /// When and why it ended; None while it runs.
     pub fn ending(&self) -> Option<(f64, StopReason)> {
-        *lock(&self.end)
+        self.session.finished().map(|f| (f.end, f.reason))
     }
 
     /// `/stats/reset`: the figures and exceptions start again from now.
     pub fn reset(&self) {
-        let mut stats = lock(&self.stats);
-        self.recorder.reset();
-        stats.reset(epoch_now());
-        stats.clear_exceptions();
+        self.session.reset();
     }
 
     /// Stops the users (per `--stop-timeout`), then takes the last figures and writes the
     /// final CSV rows. Later calls wait for the first to finish and change nothing.
     pub async fn stop(&self, reason: StopReason) {
-        let mut ticker = self.ticker.lock().await;
-        let Some(task) = ticker.take() else {
-            return;
-        };
-        self.runner.stop().await;
-        self.ticker_stop.cancel();
-        let csv = task.await.ok().flatten();
-        let ended = epoch_now();
-        {
-            let mut stats = lock(&self.stats);
-            stats.absorb(&self.recorder);
-            let point = HistoryPoint::sample(
-                &stats,
-                0,
-                ended,
-                Some(&self.judge.cache_role),
-                Some(INSTANCE_LABEL),
-            );
-            lock(&self.history).push(point);
-            if let Some(mut writer) = csv {
-                if let Err(e) = writer.write(&stats, 0, ended) {
-                    tracing::error!(target: crate::logging::MAIN, "writing CSV files failed: {e}");
-                }
-            }
-        }
-        *lock(&self.end) = Some((ended, reason));
-        self.done.cancel();
+        self.session.finish(reason).await;
+    }
+
+    /// The finished test (finishing it now, as `reason`, if it still runs).
+    pub async fn finish(&self, reason: StopReason) -> Arc<Finished> {
+        self.session.finish(reason).await
     }
 }

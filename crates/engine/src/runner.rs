@@ -49,6 +49,10 @@ enum Command {
         /// Only these classes (a stage's `user-classes`); None: every class.
         classes: Option<Vec<String>>,
     },
+    /// Exactly these users per class, at once (Locust's `spawn` message to a worker).
+    SetCounts {
+        counts: BTreeMap<String, u64>,
+    },
     Stop {
         done: oneshot::Sender<()>,
     },
@@ -78,6 +82,13 @@ impl RunnerHandle {
                 classes,
             })
             .await;
+    }
+
+    /// Exactly `counts` users per class (classes not named: none), started or stopped at
+    /// once, as a Locust worker applies a `spawn` message. Unknown names are ignored:
+    /// the caller checks them against the plan.
+    pub async fn set_counts(&self, counts: BTreeMap<String, u64>) {
+        let _ = self.commands.send(Command::SetCounts { counts }).await;
     }
 
     /// Stops every user (per `--stop-timeout`) and waits until they are gone.
@@ -175,6 +186,7 @@ impl Runner {
                     Some(Command::Ramp { users, rate, classes }) => {
                         self.begin_ramp(users, rate, classes.as_deref());
                     }
+                    Some(Command::SetCounts { counts }) => self.set_counts(&counts),
                     Some(Command::Stop { done }) => {
                         self.stop_all().await;
                         let _ = done.send(());
@@ -331,6 +343,42 @@ impl Runner {
                 self.spawn_user(class);
             }
         }
+    }
+
+    /// Moves to `counts` users per class at once: surplus users stop (the most recently
+    /// started first), missing ones start, classes taking turns.
+    fn set_counts(&mut self, counts: &BTreeMap<String, u64>) {
+        self.ramp = None;
+        let desired: Vec<u64> = self
+            .weights
+            .iter()
+            .map(|w| counts.get(&w.name).copied().unwrap_or(0))
+            .collect();
+        let json = python_json(counts);
+        tracing::info!(target: RUNNERS, "Setting users per class: {json}");
+        let mut have = vec![0u64; self.weights.len()];
+        for user in &self.users {
+            have[user.class] += 1;
+        }
+        let users = std::mem::take(&mut self.users);
+        for user in users.into_iter().rev() {
+            if have[user.class] > desired[user.class] {
+                have[user.class] -= 1;
+                self.stop_user(&user);
+            } else {
+                self.users.push(user);
+            }
+        }
+        self.users.reverse();
+        while have.iter().zip(&desired).any(|(h, d)| h < d) {
+            for class in 0..self.weights.len() {
+                if have[class] < desired[class] {
+                    have[class] += 1;
+                    self.spawn_user(class);
+                }
+            }
+        }
+        self.publish(RunState::Running, true);
     }
 
     fn spawn_user(&mut self, class: usize) {
@@ -517,6 +565,50 @@ mod tests {
         handle.stop().await;
         let stopped = handle.status().borrow().clone();
         assert_eq!((stopped.state, stopped.user_count), (RunState::Stopped, 0));
+    }
+
+    /// Waits until the published counts are `want` (bounded by the paused clock).
+    async fn counts_become(handle: &RunnerHandle, want: &[(&str, u64)]) -> RunnerStatus {
+        let mut status = handle.status();
+        loop {
+            let current = status.borrow_and_update().clone();
+            if want.iter().all(|(c, n)| current.class_counts[*c] == *n) {
+                return current;
+            }
+            status.changed().await.unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn set_counts_applies_absolute_counts_per_class_at_once() {
+        let handle = spawn(
+            classes(&[("A", 3.0), ("B", 1.0), ("C", 1.0)]),
+            idle_users(),
+            Duration::ZERO,
+        );
+        let started = Instant::now();
+        let counts = |a, b, c| {
+            BTreeMap::from([
+                ("A".to_string(), a),
+                ("B".to_string(), b),
+                ("C".to_string(), c),
+            ])
+        };
+        handle.set_counts(counts(1, 4, 0)).await;
+        let status = counts_become(&handle, &[("A", 1), ("B", 4), ("C", 0)]).await;
+        assert_eq!((status.state, status.user_count), (RunState::Running, 5));
+        // No spawn rate: the counts are reached without the clock moving.
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        handle.set_counts(counts(2, 1, 3)).await;
+        let status = counts_become(&handle, &[("A", 2), ("B", 1), ("C", 3)]).await;
+        assert_eq!(status.user_count, 6);
+        // A class left out has no users.
+        handle
+            .set_counts(BTreeMap::from([("C".to_string(), 1)]))
+            .await;
+        let status = counts_become(&handle, &[("A", 0), ("B", 0), ("C", 1)]).await;
+        assert_eq!(status.user_count, 1);
+        handle.stop().await;
     }
 
     #[tokio::test(start_paused = true)]
