@@ -32,7 +32,8 @@ pub struct RunFacts {
     pub start: f64,
     pub end: f64,
     pub command_line: String,
-    /// `run-time`, `iterations`, `SIGINT` or `SIGTERM`.
+    /// `run-time`, `iterations`, `shape-completed`, `SIGINT`, `SIGTERM`, `stopped` (the
+    /// web UI) or `running` (a report of a test still going).
     pub stop_reason: &'static str,
     pub interrupted: bool,
     pub exit_code: i32,

@@ -1,7 +1,7 @@
-//! `all`: a profile whose `phases` name other profiles, run one after another. Each
-//! phase gets its own outputs (the `--csv`/`--html`/`--report-json` names with
-//! `_PHASE` added) and verdict; an index HTML (and JSON) links them with a summary
-//! table, and the exit code is the worst of the phases'.
+//! The outputs of `all` (a profile whose `phases` name other profiles, run one after
+//! another): each phase's output names (`--csv`/`--html`/`--report-json` with `_PHASE`
+//! added), and the index HTML and JSON that link the phases' reports with a summary
+//! table; the exit code is the worst of the phases'.
 
 use std::path::Path;
 

@@ -1,6 +1,7 @@
-//! Run control: the running users, ramps toward a target count at a spawn rate, and
-//! stop. Driven through `RunnerHandle` (the headless run today; the web UI and
-//! distributed workers later) and observed through a `watch` of `RunnerStatus`.
+//! Run control: the running users, ramps toward a target count at a spawn rate,
+//! absolute counts per class at once (`set_counts`, what a worker is sent), and stop.
+//! Driven through `RunnerHandle` by the binary's session (headless runs and the web UI
+//! alike) and observed through a `watch` of `RunnerStatus`.
 
 use std::collections::BTreeMap;
 use std::future::Future;

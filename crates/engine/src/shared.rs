@@ -1,6 +1,6 @@
 //! What every user of a run shares: the stats recorder, the client factory, the host
-//! override, the labelled response headers and the iteration budget (`-i`). Nothing
-//! here is locked per request.
+//! override, the labelled response headers and the iteration budget (`-i`). Only the
+//! recorder locks per request: a briefly held shard mutex, users spread over shards.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
