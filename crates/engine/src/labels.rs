@@ -7,6 +7,9 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName};
 use locust_stats::RecordHandle;
 
+/// At most this many labelled headers (a run has two: cache and instance).
+const MAX_LABELS: usize = 4;
+
 /// The labelled headers of a run, in configured order (the index is the label key).
 #[derive(Debug, Clone, Default)]
 pub struct LabelHeaders {
@@ -21,6 +24,7 @@ impl LabelHeaders {
             names: names
                 .into_iter()
                 .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
+                .take(MAX_LABELS)
                 .collect(),
         }
     }
@@ -34,27 +38,22 @@ impl LabelHeaders {
         if self.names.is_empty() {
             return;
         }
-        let text = |name: &HeaderName| headers.get(name).map(|v| v.as_bytes());
-        if self
-            .names
+        // Each header looked up once: this runs for every answered request.
+        let mut values: [Option<&[u8]>; MAX_LABELS] = [None; MAX_LABELS];
+        for (slot, name) in values.iter_mut().zip(&self.names) {
+            *slot = headers.get(name).map(|v| v.as_bytes());
+        }
+        let present = values
             .iter()
-            .filter_map(text)
-            .all(|v| std::str::from_utf8(v).is_ok())
-        {
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, (*v)?)));
+        if present.clone().all(|(_, v)| std::str::from_utf8(v).is_ok()) {
             // The usual case: every value is text, counted without copying.
-            let values = self.names.iter().enumerate().filter_map(|(i, name)| {
-                let value = headers.get(name)?.to_str().ok()?;
-                Some((i, value.trim()))
-            });
-            stats.record_labels(values, elapsed);
+            let text = present.filter_map(|(i, v)| Some((i, std::str::from_utf8(v).ok()?.trim())));
+            stats.record_labels(text, elapsed);
         } else {
             // Other bytes are read as latin-1, as Python reads a header value.
-            let owned: Vec<(usize, String)> = self
-                .names
-                .iter()
-                .enumerate()
-                .filter_map(|(i, name)| Some((i, latin1(text(name)?))))
-                .collect();
+            let owned: Vec<(usize, String)> = present.map(|(i, v)| (i, latin1(v))).collect();
             stats.record_labels(owned.iter().map(|(i, v)| (*i, v.trim())), elapsed);
         }
     }

@@ -106,7 +106,7 @@ pub struct Exchange {
 pub struct Received {
     pub status: u16,
     /// The reason phrase as the server sent it (requests' `response.reason`).
-    pub reason: String,
+    pub reason: std::borrow::Cow<'static, str>,
     pub headers: HeaderMap,
     /// The decoded body when the request asked to keep it; empty otherwise.
     pub body: Bytes,
@@ -279,11 +279,14 @@ impl UserClient {
                 return Ok((stream, true));
             }
         }
-        let stream = self
-            .factory
-            .connector
-            .connect(origin, connect_timeout, context)
-            .await?;
+        // Boxed: a new connection is rare beside keep-alive, and its TLS handshake state
+        // would otherwise make every request's future (moved at each request) large.
+        let stream = Box::pin(
+            self.factory
+                .connector
+                .connect(origin, connect_timeout, context),
+        )
+        .await?;
         Ok((stream, false))
     }
 

@@ -97,7 +97,7 @@ impl Connector {
         let route = self.route(origin);
         let (host, port) = match route.proxy() {
             Some(proxy) => (proxy.host.as_str(), proxy.port),
-            None => (origin.host.as_str(), origin.port),
+            None => (&*origin.host, origin.port),
         };
         let mut stream = match TcpStream::connect((host, port)).await {
             Ok(stream) => stream,
@@ -118,12 +118,13 @@ impl Connector {
         if !origin.tls {
             return Ok(Stream::Plain(stream));
         }
-        let name = rustls::pki_types::ServerName::try_from(origin.host.clone()).map_err(|e| {
-            format!(
-                "InvalidURL({})",
-                locust_stats::pyrepr::repr_str(&e.to_string())
-            )
-        })?;
+        let name =
+            rustls::pki_types::ServerName::try_from(origin.host.to_string()).map_err(|e| {
+                format!(
+                    "InvalidURL({})",
+                    locust_stats::pyrepr::repr_str(&e.to_string())
+                )
+            })?;
         let tls = self.tls.connect(name, stream).await.map_err(|e| {
             let text = errors::tls_handshake(&e, context);
             suggest_insecure_once(&text, origin);

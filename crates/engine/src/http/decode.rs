@@ -282,6 +282,13 @@ impl BodyReader {
             decoded: 0,
         };
         let mut layer = Layer::Sink(sink);
+        if !headers.contains_key(http::header::CONTENT_ENCODING) {
+            return Ok(BodyReader {
+                layer,
+                encoding: String::new(),
+                limit,
+            });
+        }
         let encoding = encodings(headers);
         let known: Vec<&str> = encoding
             .split(',')

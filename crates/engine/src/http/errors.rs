@@ -137,14 +137,10 @@ pub fn connect_timeout(context: &Context<'_>) -> String {
         Some(proxy) => ("HTTPConnection", proxy.host.as_str(), proxy.port),
         None if context.origin.tls => (
             "HTTPSConnection",
-            context.origin.host.as_str(),
+            &*context.origin.host,
             context.origin.port,
         ),
-        None => (
-            "HTTPConnection",
-            context.origin.host.as_str(),
-            context.origin.port,
-        ),
+        None => ("HTTPConnection", &*context.origin.host, context.origin.port),
     };
     // The object's address changes in every Python process; Locust's own masking of
     // addresses (`0x....`) keeps all such failures on one row here.

@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use http::uri::PathAndQuery;
@@ -15,8 +16,9 @@ use url::Url;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub tls: bool,
-    /// The host name or address, without IPv6 brackets (what is resolved and verified).
-    pub host: String,
+    /// The host name or address, without IPv6 brackets (what is resolved and verified);
+    /// shared, as every request of a user clones its origin.
+    pub host: Arc<str>,
     pub port: u16,
     /// The `Host` header value (`host` or `host:port` when not the default port).
     pub authority: HeaderValue,
@@ -101,8 +103,11 @@ impl Base {
 }
 
 fn is_absolute(url: &str) -> bool {
-    let lower = |n: usize| url.get(..n).map(str::to_ascii_lowercase);
-    lower(7).as_deref() == Some("http://") || lower(8).as_deref() == Some("https://")
+    let starts = |prefix: &str| {
+        url.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    starts("http://") || starts("https://")
 }
 
 /// An absolute http(s) URL.
@@ -147,10 +152,7 @@ fn from_url(url: &Url) -> Result<Target, String> {
     };
     let origin = Origin {
         tls,
-        host: host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
+        host: Arc::from(host.trim_start_matches('[').trim_end_matches(']')),
         port,
         authority: HeaderValue::from_str(&authority).map_err(|e| e.to_string())?,
     };
@@ -261,7 +263,7 @@ mod tests {
     #[test]
     fn origins_know_their_default_ports() {
         let o = base("http://localhost:8080").origin;
-        assert_eq!((o.tls, o.host.as_str(), o.port), (false, "localhost", 8080));
+        assert_eq!((o.tls, &*o.host, o.port), (false, "localhost", 8080));
         assert_eq!(o.authority, "localhost:8080");
         let s = base("https://example.test/api/");
         assert_eq!(
@@ -272,7 +274,7 @@ mod tests {
         assert_eq!(base("http://h:80").origin.authority, "h");
         let v6 = base("http://[::1]:9000").origin;
         assert_eq!(
-            (v6.host.as_str(), v6.authority.to_str().unwrap()),
+            (&*v6.host, v6.authority.to_str().unwrap()),
             ("::1", "[::1]:9000")
         );
         assert!(Base::parse("ftp://x").is_err());
@@ -298,7 +300,7 @@ mod tests {
         assert_eq!(api.resolve("/users").unwrap().path, "/api/users");
         let other = b.resolve("http://o:2/x?y").unwrap();
         assert_eq!((other.origin.port, other.path.as_str()), (2, "/x?y"));
-        assert_eq!(b.resolve("HTTP://o:2/").unwrap().origin.host, "o");
+        assert_eq!(&*b.resolve("HTTP://o:2/").unwrap().origin.host, "o");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The bytes of a request head: request line, then the headers requests sends by
-//! default (`User-Agent`, `Accept-Encoding`, `Accept`, `Connection`) unless the request
-//! sets its own, then the request's headers, credentials, cookies and the body length.
+//! default (`User-Agent`, `Accept-Encoding`, `Accept`) unless the request sets its own,
+//! then the request's headers, credentials, cookies and the body length. (requests also
+//! sends `Connection: keep-alive`, which HTTP/1.1 means anyway.)
 
 use bytes::BytesMut;
 use http::header::{self, HeaderName};
@@ -10,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method};
 pub struct DefaultHeaders {
     entries: Vec<(HeaderName, HeaderValue)>,
     /// The same, already encoded, for requests that override none of them.
-    encoded: Vec<u8>,
+    encoded: BytesMut,
 }
 
 impl DefaultHeaders {
@@ -22,9 +23,8 @@ impl DefaultHeaders {
                 HeaderValue::from_static("gzip, deflate, br"),
             ),
             (header::ACCEPT, HeaderValue::from_static("*/*")),
-            (header::CONNECTION, HeaderValue::from_static("keep-alive")),
         ];
-        let mut encoded = Vec::new();
+        let mut encoded = BytesMut::new();
         for (name, value) in &entries {
             push_header(&mut encoded, name.as_str().as_bytes(), value.as_bytes());
         }
@@ -49,9 +49,9 @@ pub struct RequestHead<'a> {
 
 /// Appends the head for a body of `body_len` bytes to `out`.
 pub fn encode(out: &mut BytesMut, head: &RequestHead<'_>, body_len: usize) {
-    let mut line = Vec::with_capacity(256);
+    let line = out;
     line.extend_from_slice(head.method.as_str().as_bytes());
-    line.push(b' ');
+    line.extend_from_slice(b" ");
     line.extend_from_slice(head.target.as_bytes());
     line.extend_from_slice(b" HTTP/1.1\r\nhost: ");
     let host = head.headers.get(header::HOST).unwrap_or(head.host);
@@ -62,26 +62,26 @@ pub fn encode(out: &mut BytesMut, head: &RequestHead<'_>, body_len: usize) {
     } else {
         for (name, value) in &head.defaults.entries {
             if !head.headers.contains_key(name) {
-                push_header(&mut line, name.as_str().as_bytes(), value.as_bytes());
+                push_header(line, name.as_str().as_bytes(), value.as_bytes());
             }
         }
         for (name, value) in head.headers {
             if name == header::HOST || name == header::CONTENT_LENGTH {
                 continue;
             }
-            push_header(&mut line, name.as_str().as_bytes(), value.as_bytes());
+            push_header(line, name.as_str().as_bytes(), value.as_bytes());
         }
     }
     if let Some(auth) = head.authorization {
         if !head.headers.contains_key(header::AUTHORIZATION) {
-            push_header(&mut line, b"authorization", auth.as_bytes());
+            push_header(line, b"authorization", auth.as_bytes());
         }
     }
     if let Some(auth) = head.proxy_authorization {
-        push_header(&mut line, b"proxy-authorization", auth.as_bytes());
+        push_header(line, b"proxy-authorization", auth.as_bytes());
     }
     if let Some(cookie) = head.cookie {
-        push_header(&mut line, b"cookie", cookie.as_bytes());
+        push_header(line, b"cookie", cookie.as_bytes());
     }
     // requests sends a length for every body, and for an empty POST/PUT/PATCH too.
     let bodyless = matches!(
@@ -90,16 +90,15 @@ pub fn encode(out: &mut BytesMut, head: &RequestHead<'_>, body_len: usize) {
     );
     if body_len > 0 || !bodyless {
         push_header(
-            &mut line,
+            line,
             b"content-length",
             itoa::Buffer::new().format(body_len).as_bytes(),
         );
     }
     line.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&line);
 }
 
-fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+fn push_header(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
@@ -137,7 +136,7 @@ mod tests {
     fn requests_get_requests_default_headers() {
         assert_eq!(
             encoded(&HeaderMap::new(), &Method::GET, None, 0),
-            "GET /users?x=1 HTTP/1.1\r\nhost: h:1\r\nuser-agent: locust-rs/test\r\naccept-encoding: gzip, deflate, br\r\naccept: */*\r\nconnection: keep-alive\r\ncookie: a=1\r\n\r\n"
+            "GET /users?x=1 HTTP/1.1\r\nhost: h:1\r\nuser-agent: locust-rs/test\r\naccept-encoding: gzip, deflate, br\r\naccept: */*\r\ncookie: a=1\r\n\r\n"
         );
     }
 
@@ -151,7 +150,7 @@ mod tests {
         let url_auth = HeaderValue::from_static("Basic dTpw");
         assert_eq!(
             encoded(&headers, &Method::POST, Some(&url_auth), 2),
-            "POST /users?x=1 HTTP/1.1\r\nhost: vhost.test\r\nuser-agent: locust-rs/test\r\naccept-encoding: gzip, deflate, br\r\nconnection: keep-alive\r\ncontent-type: application/json\r\naccept: application/json\r\nauthorization: Basic dTpw\r\ncookie: a=1\r\ncontent-length: 2\r\n\r\n"
+            "POST /users?x=1 HTTP/1.1\r\nhost: vhost.test\r\nuser-agent: locust-rs/test\r\naccept-encoding: gzip, deflate, br\r\ncontent-type: application/json\r\naccept: application/json\r\nauthorization: Basic dTpw\r\ncookie: a=1\r\ncontent-length: 2\r\n\r\n"
         );
         headers.insert("authorization", HeaderValue::from_static("Bearer t"));
         let text = encoded(&headers, &Method::PUT, Some(&url_auth), 0);

@@ -2,6 +2,8 @@
 //! it, decoded as latin-1 like Python's http.client), the headers, and how the body is
 //! framed (RFC 9112 §6.3). Only parsing: no I/O, no allocation sized by the peer.
 
+use std::borrow::Cow;
+
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ProtocolError;
@@ -16,8 +18,9 @@ pub const MAX_LINE: usize = 65_536;
 #[derive(Debug)]
 pub struct ResponseHead {
     pub status: u16,
-    /// As sent, latin-1 decoded and stripped (`404 File not found` keeps its words).
-    pub reason: String,
+    /// As sent, latin-1 decoded and stripped (`404 File not found` keeps its words);
+    /// borrowed when it is the code's usual phrase.
+    pub reason: Cow<'static, str>,
     pub headers: HeaderMap,
     pub http10: bool,
 }
@@ -37,7 +40,7 @@ pub enum Framing {
 /// The status line, read by http.client's rules: `HTTP/` first, a code of 100-999.
 struct StatusLine {
     status: u16,
-    reason: String,
+    reason: Cow<'static, str>,
     http10: bool,
 }
 
@@ -159,6 +162,9 @@ pub fn parse_truncated(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, Prot
 /// code outside 100-999 is a `BadStatusLine` (showing the line as received); a version
 /// other than 1.x or 0.9 is an `UnknownProtocol`.
 fn status_line(raw: &[u8]) -> Result<StatusLine, ProtocolError> {
+    if let Some(line) = plain_status_line(raw) {
+        return Ok(line);
+    }
     let line = latin1(raw);
     let bad = || ProtocolError::BadStatusLine(line.clone());
     let mut words = line
@@ -177,7 +183,40 @@ fn status_line(raw: &[u8]) -> Result<StatusLine, ProtocolError> {
     };
     Ok(StatusLine {
         status,
-        reason: reason_phrase(&line),
+        reason: Cow::Owned(reason_phrase(&line)),
+        http10,
+    })
+}
+
+/// The usual status line, `HTTP/1.1 200 OK\r\n` with the code's own reason phrase, read
+/// without allocating; None for anything else (then read by the general rules).
+fn plain_status_line(raw: &[u8]) -> Option<StatusLine> {
+    let rest = raw.strip_prefix(b"HTTP/1.")?;
+    let (&minor, rest) = rest.split_first()?;
+    let http10 = match minor {
+        b'1' => false,
+        b'0' => true,
+        _ => return None,
+    };
+    let rest = rest.strip_prefix(b" ")?;
+    let digits = rest.get(..3)?;
+    if !digits.iter().all(u8::is_ascii_digit) || rest.get(3) != Some(&b' ') {
+        return None;
+    }
+    let status = digits
+        .iter()
+        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    if !(100..=999).contains(&status) {
+        return None;
+    }
+    let reason = rest[4..].strip_suffix(b"\n")?;
+    let reason = reason.strip_suffix(b"\r").unwrap_or(reason);
+    let canonical = http::StatusCode::from_u16(status)
+        .ok()?
+        .canonical_reason()?;
+    (reason == canonical.as_bytes()).then_some(StatusLine {
+        status,
+        reason: Cow::Borrowed(canonical),
         http10,
     })
 }
@@ -203,6 +242,9 @@ fn parse_status(code: &str) -> Option<u16> {
 
 /// Python reads head lines with a limit; a longer line (its end included) fails.
 fn check_line_lengths(buf: &[u8]) -> Result<(), ProtocolError> {
+    if buf.len() <= MAX_LINE {
+        return Ok(());
+    }
     let mut start = 0;
     for (i, &b) in buf.iter().enumerate() {
         if b == b'\n' {
@@ -271,6 +313,18 @@ pub fn framing(head: &ResponseHead, head_request: bool) -> Result<Framing, Proto
 /// values fail (urllib3's InvalidHeader), a value that is no number or negative is
 /// ignored (the body then runs to the close, as http.client reads it).
 fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ProtocolError> {
+    let mut all = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    // The usual case, one plain number, without allocating.
+    if let (Some(only), None) = (all.next(), all.next()) {
+        let digits = only.as_bytes();
+        if !digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit) {
+            return Ok(Some(
+                digits
+                    .iter()
+                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0')),
+            ));
+        }
+    }
     let values: Vec<String> = headers
         .get_all(http::header::CONTENT_LENGTH)
         .iter()

@@ -76,7 +76,7 @@ pub struct Limits {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub reason: String,
+    pub reason: std::borrow::Cow<'static, str>,
     pub headers: HeaderMap,
     /// The decoded body, when it was asked for.
     pub body: Bytes,
@@ -147,14 +147,18 @@ where
         buf.extend_from_slice(body);
         let written = write_all(stream, buf, limits).await;
         buf.clear();
-        written_or_answer(stream, buf, written, limits).await?
+        written
     } else {
         let head_bytes = buf.split().freeze();
-        let written = match write_all(stream, &head_bytes, limits).await {
-            Ok(_) => write_watching(stream, body, buf, limits).await,
+        // Boxed, as the rare paths below: their state would grow every exchange.
+        match write_all(stream, &head_bytes, limits).await {
+            Ok(_) => Box::pin(write_watching(stream, body, buf, limits)).await,
             Err(e) => Err(e),
-        };
-        written_or_answer(stream, buf, written, limits).await?
+        }
+    };
+    let answered_early = match answered_early {
+        Ok(early) => early,
+        Err(error) => Box::pin(answer_after_failed_write(stream, buf, error, limits)).await?,
     };
     let mut response =
         read_response(stream, buf, head.method == Method::HEAD, keep_body, limits).await?;
@@ -167,30 +171,25 @@ where
 
 /// After a failed write the server may still have answered (a 413 before the upload,
 /// then a close): that answer is the result. Returns whether it answered early.
-async fn written_or_answer<S: AsyncRead + Unpin>(
+async fn answer_after_failed_write<S: AsyncRead + Unpin>(
     stream: &mut S,
     buf: &mut BytesMut,
-    written: Result<bool, WireError>,
+    error: WireError,
     limits: &Limits,
 ) -> Result<bool, WireError> {
-    match written {
-        Ok(early) => Ok(early),
-        Err(error) => {
-            if buf.is_empty() {
-                // Whatever reached the socket before the failure is still readable.
-                let short = Limits {
-                    read_timeout: limits.read_timeout.min(Duration::from_millis(100)),
-                    ..*limits
-                };
-                if !matches!(read_more(stream, buf, &short).await, Ok(n) if n > 0) {
-                    return Err(error);
-                }
-            }
-            match head::parse(buf) {
-                Ok(Some(_)) => Ok(true),
-                _ => Err(error),
-            }
+    if buf.is_empty() {
+        // Whatever reached the socket before the failure is still readable.
+        let short = Limits {
+            read_timeout: limits.read_timeout.min(Duration::from_millis(100)),
+            ..*limits
+        };
+        if !matches!(read_more(stream, buf, &short).await, Ok(n) if n > 0) {
+            return Err(error);
         }
+    }
+    match head::parse(buf) {
+        Ok(Some(_)) => Ok(true),
+        _ => Err(error),
     }
 }
 
