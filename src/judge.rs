@@ -32,13 +32,7 @@ impl Judge {
         let mut names: Vec<String> = plan
             .classes
             .iter()
-            .flat_map(|class| {
-                class
-                    .on_start
-                    .iter()
-                    .chain(&class.on_stop)
-                    .chain(class.tasks.iter().flat_map(|t| &t.steps))
-            })
+            .flat_map(|class| class.requests())
             .filter_map(|step| step.static_name())
             .collect();
         names.sort();

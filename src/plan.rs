@@ -45,6 +45,8 @@ impl PlanError {
 /// The compiled classes of this run, sorted by name.
 pub struct Plan {
     pub classes: Vec<Arc<UserClass>>,
+    /// Each scenario file's `[[setup]]` and `[[teardown]]` steps.
+    pub run_steps: Vec<locust_scenario::RunSteps>,
 }
 
 impl Plan {
@@ -88,10 +90,14 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
             return Err(PlanError::MissingLocustfile(path.clone()));
         }
     }
-    let scenarios = locust_scenario::load(&settings.locustfiles)?;
+    let options = locust_scenario::LoadOptions {
+        vars: settings.vars.clone(),
+    };
+    let scenarios = locust_scenario::load_with(&settings.locustfiles, &options)?;
     if scenarios.classes.is_empty() {
         return Err(PlanError::NoUserClass);
     }
+    let run_steps = scenarios.run_steps;
     let selected = select(scenarios.classes, &settings.user_classes)?;
     let mut known_tags: Vec<&str> = selected
         .iter()
@@ -127,7 +133,7 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
     if classes.is_empty() {
         return Err(PlanError::NoWeight);
     }
-    Ok(Plan { classes })
+    Ok(Plan { classes, run_steps })
 }
 
 fn select(classes: Vec<UserClass>, names: &[String]) -> Result<Vec<UserClass>, PlanError> {

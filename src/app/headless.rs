@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use locust_scenario::UserClass;
+use locust_scenario::{RunSteps, UserClass};
 use locust_stats::{epoch_now, Stats};
 
 use crate::config::Settings;
@@ -28,6 +28,7 @@ pub struct RunOutcome {
 pub async fn headless(
     settings: &Settings,
     classes: Vec<Arc<UserClass>>,
+    run_steps: &[RunSteps],
     judge: &Judge,
     context: &ReportContext,
 ) -> anyhow::Result<RunOutcome> {
@@ -48,6 +49,7 @@ pub async fn headless(
     let session = Session::start(
         settings.spec.clone(),
         classes,
+        run_steps,
         Periodic::new(console.clone(), csv),
         judge.cache_role.clone(),
         settings.output.csv_full_history,

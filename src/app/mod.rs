@@ -201,7 +201,7 @@ pub(super) fn run_headless(
         if settings.spec.spawn_rate > 100.0 {
             tracing::warn!(target: MAIN, "Your selected spawn rate is very high (>100), and this is known to sometimes cause issues. Do you really need to ramp up that fast?");
         }
-        let outcome = headless::headless(&settings, plan.classes, &judge, report)
+        let outcome = headless::headless(&settings, plan.classes, &plan.run_steps, &judge, report)
             .await
             .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
         if let Some(server) = demo {

@@ -161,6 +161,10 @@ pub struct Cli {
     #[arg(short = 'E', long = "exclude-tags", env = "LOCUST_EXCLUDE_TAGS", num_args = 0.., value_name = "TAG")]
     pub exclude_tags: Option<Vec<String>>,
 
+    /// A variable for the scenarios' templates, read as {{ vars.KEY }} (repeatable; like k6's -e)
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var, action = ArgAction::Append)]
+    pub var: Vec<(String, String)>,
+
     /// Store request stats to files in CSV format (PREFIX_stats.csv, ...)
     #[arg(long = "csv", env = "LOCUST_CSV", value_name = "CSV_PREFIX")]
     pub csv: Option<String>,
@@ -358,6 +362,27 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{text}' is not a size (e.g. 500K, 64M, 1G, or bytes)"))
 }
 
+/// `--var KEY=VALUE` (and `var = ["KEY=VALUE"]` in a config file): KEY is what templates
+/// read as `vars.KEY`, so a name (letters, digits, `_`, not starting with a digit);
+/// VALUE is any text, `=` included.
+pub fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}' is not KEY=VALUE"))?;
+    let key = key.trim();
+    let mut chars = key.chars();
+    let is_name = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_name {
+        return Err(format!(
+            "'{key}' is not a variable name (letters, digits and _, not starting with a digit)"
+        ));
+    }
+    Ok((key.to_string(), value.to_string()))
+}
+
 fn parse_users(text: &str) -> Result<u64, String> {
     match text.trim().parse::<i64>() {
         Ok(n) if n > 0 => Ok(n as u64),
@@ -445,6 +470,35 @@ mod tests {
     fn long_options_accept_unique_prefixes() {
         let cli = Cli::try_parse_from(["locust-rs", "--run-tim", "1s", "--headless"]).unwrap();
         assert_eq!(cli.run_time, Some(1));
+    }
+
+    #[test]
+    fn vars_are_key_value_pairs() {
+        assert_eq!(parse_var("TOKEN=a=b"), Ok(("TOKEN".into(), "a=b".into())));
+        assert_eq!(parse_var("_x1="), Ok(("_x1".into(), String::new())));
+        assert!(parse_var("TOKEN").unwrap_err().contains("not KEY=VALUE"));
+        assert!(parse_var("1X=a")
+            .unwrap_err()
+            .contains("not a variable name"));
+        assert!(parse_var("a-b=1").is_err());
+        assert!(parse_var("=1").is_err());
+        let cli = Cli::try_parse_from([
+            "locust-rs",
+            "--var",
+            "A=1",
+            "--var",
+            "B=x y",
+            "--var",
+            "A=2",
+        ])
+        .unwrap();
+        let expected: Vec<(String, String)> = vec![
+            ("A".into(), "1".into()),
+            ("B".into(), "x y".into()),
+            ("A".into(), "2".into()),
+        ];
+        assert_eq!(cli.var, expected);
+        assert!(Cli::try_parse_from(["locust-rs", "--var", "nope"]).is_err());
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct Profile {
 pub struct StageTable {
     pub origin: Origin,
     pub entries: Vec<ConfigEntry>,
+    /// A group's own stages (`stages = [{ ... }, ...]`), read the same way (always
+    /// empty for `arrival`).
+    pub stages: Vec<StageTable>,
 }
 
 /// What `locust.toml` holds: the `[tool.locust]` options and the named profiles.
@@ -204,7 +207,7 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
     let root = doc.as_table();
     if let Some(tool) = root.get("tool").and_then(Item::as_table_like) {
         if let Some(locust) = tool.get("locust").and_then(Item::as_table_like) {
-            config.base = table_entries(locust, &origin_of, false)?;
+            config.base = table_entries(locust, &origin_of, &[])?;
         }
     }
     if let Some((key, item)) = root.get_key_value("profiles") {
@@ -220,25 +223,9 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
                 key: format!("profiles.{name}"),
                 message: "expected a table of options".into(),
             })?;
-            let mut stages = Vec::new();
-            if let Some(Item::ArrayOfTables(tables)) = table.get("stages") {
-                for stage in tables.iter() {
-                    stages.push(StageTable {
-                        origin: origin_of(stage.span()),
-                        entries: table_entries(stage, &origin_of, false)?,
-                    });
-                }
-            }
-            let mut arrival = Vec::new();
-            if let Some(Item::ArrayOfTables(tables)) = table.get("arrival") {
-                for stage in tables.iter() {
-                    arrival.push(StageTable {
-                        origin: origin_of(stage.span()),
-                        entries: table_entries(stage, &origin_of, false)?,
-                    });
-                }
-            }
-            let mut entries = table_entries(table, &origin_of, true)?;
+            let stages = stage_tables(table.get("stages"), &origin_of, true)?;
+            let arrival = stage_tables(table.get("arrival"), &origin_of, false)?;
+            let mut entries = table_entries(table, &origin_of, &["stages", "arrival"])?;
             let description = take_text(&mut entries, "description");
             config.profiles.insert(
                 name.to_string(),
@@ -262,17 +249,64 @@ fn take_text(entries: &mut Vec<ConfigEntry>, key: &str) -> Option<String> {
     }
 }
 
+/// The tables of a list of stages: `[[...stages]]` or `stages = [{ ... }, ...]`, with
+/// their own nested `stages` when `nested` (a repeated group's).
+fn stage_tables(
+    item: Option<&Item>,
+    origin_of: &dyn Fn(Option<std::ops::Range<usize>>) -> Origin,
+    nested: bool,
+) -> Result<Vec<StageTable>, ConfigError> {
+    let mut tables: Vec<(&dyn toml_edit::TableLike, _)> = Vec::new();
+    match item {
+        Some(Item::ArrayOfTables(array)) => tables.extend(
+            array
+                .iter()
+                .map(|t| (t as &dyn toml_edit::TableLike, t.span())),
+        ),
+        Some(Item::Value(Value::Array(array))) if is_table_list(item) => {
+            tables.extend(array.iter().filter_map(|v| {
+                v.as_inline_table()
+                    .map(|t| (t as &dyn toml_edit::TableLike, v.span()))
+            }))
+        }
+        _ => {}
+    }
+    let skip: &[&str] = if nested { &["stages"] } else { &[] };
+    tables
+        .into_iter()
+        .map(|(table, span)| {
+            Ok(StageTable {
+                origin: origin_of(span),
+                entries: table_entries(table, origin_of, skip)?,
+                stages: if nested {
+                    stage_tables(table.get("stages"), origin_of, true)?
+                } else {
+                    Vec::new()
+                },
+            })
+        })
+        .collect()
+}
+
+/// An array of tables, or a non-empty array of inline tables only.
+fn is_table_list(item: Option<&Item>) -> bool {
+    match item {
+        Some(Item::ArrayOfTables(_)) => true,
+        Some(Item::Value(Value::Array(a))) => !a.is_empty() && a.iter().all(Value::is_inline_table),
+        _ => false,
+    }
+}
+
+/// The keys of a table with their values; the keys in `lists` that hold a list of
+/// tables (stages, read by `stage_tables`) are left out.
 fn table_entries(
     table: &dyn toml_edit::TableLike,
     origin_of: &dyn Fn(Option<std::ops::Range<usize>>) -> Origin,
-    stages_allowed: bool,
+    lists: &[&str],
 ) -> Result<Vec<ConfigEntry>, ConfigError> {
     let mut entries = Vec::new();
     for (key, item) in table.iter() {
-        if stages_allowed
-            && (key == "stages" || key == "arrival")
-            && matches!(item, Item::ArrayOfTables(_))
-        {
+        if lists.contains(&key) && is_table_list(Some(item)) {
             continue;
         }
         let span = table.get_key_value(key).and_then(|(k, _)| k.span());

@@ -21,6 +21,7 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "headful",
     "tags",
     "exclude-tags",
+    "var",
     "csv",
     "csv-full-history",
     "print-stats",
@@ -149,6 +150,15 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         })?,
         "tags" => fill(&mut cli.tags, || Ok(list()))?,
         "exclude-tags" => fill(&mut cli.exclude_tags, || Ok(list()))?,
+        // Merged by key: a higher source's KEY wins, the file adds the keys it lacks.
+        "var" => {
+            for item in list() {
+                let (k, v) = cli::parse_var(&item).map_err(bad)?;
+                if !cli.var.iter().any(|(known, _)| *known == k) {
+                    cli.var.push((k, v));
+                }
+            }
+        }
         "csv" => fill(&mut cli.csv, text)?,
         "json-file" => fill(&mut cli.json_file, text)?,
         "loglevel" => fill(&mut cli.loglevel, text)?,

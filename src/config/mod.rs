@@ -42,6 +42,8 @@ pub struct Settings {
     pub headless: bool,
     pub tags: Option<Vec<String>>,
     pub exclude_tags: Option<Vec<String>>,
+    /// `--var KEY=VALUE` and `var = [...]`: what templates read as `vars.KEY`.
+    pub vars: std::collections::BTreeMap<String, String>,
     pub loglevel: String,
     pub logfile: Option<String>,
     pub exit_code_on_error: i32,
@@ -131,11 +133,16 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     let mut phases = None;
     let users_on_command_line = cli.users.is_some() || cli.spawn_rate.is_some();
     let project_path = project_dir.join(PROJECT_FILE);
-    let project = if project_path.is_file() {
+    let mut project = if project_path.is_file() {
         file::read_project_toml(&project_path)?
     } else {
         ProjectConfig::default()
     };
+    // Where profiles were looked for, for the message when one is not found.
+    let mut profile_files: Vec<String> = Vec::new();
+    if project_path.is_file() {
+        profile_files.push(project_path.display().to_string());
+    }
     // Criteria lists do not merge: the highest source that sets `criteria` wins.
     let mut criteria_sources: Vec<Option<Vec<criteria::Source>>> =
         vec![(!cli.criterion.is_empty()).then(|| {
@@ -150,7 +157,16 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
                 .collect()
         })];
     if let Some(path) = cli.config.clone() {
-        let mut entries = file::read_config_file(Path::new(&path))?;
+        let path = Path::new(&path);
+        let mut entries = if path.extension().is_some_and(|e| e == "toml") {
+            // A TOML --config may hold profiles too; its own win over locust.toml's.
+            let config = file::read_project_toml(path)?;
+            project.profiles.extend(config.profiles);
+            profile_files.insert(0, format!("--config {}", path.display()));
+            config.base
+        } else {
+            file::read_config_file(path)?
+        };
         criteria_sources.push(take_criteria(&mut entries));
         apply_entries(&mut cli, &entries)?;
     }
@@ -161,7 +177,14 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
             known.sort_unstable();
             SettingsError::UnknownProfile {
                 name: name.clone(),
-                file: project_path.display().to_string(),
+                file: if profile_files.is_empty() {
+                    format!(
+                        "{} (there is none) or a --config TOML file",
+                        project_path.display()
+                    )
+                } else {
+                    profile_files.join(" or ")
+                },
                 known: if known.is_empty() {
                     " (it defines no [profiles.*] tables)".into()
                 } else {
@@ -292,6 +315,8 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         headless: cli.headless && !cli.headful,
         tags: normalize_list(cli.tags),
         exclude_tags: normalize_list(cli.exclude_tags),
+        // The last of a repeated --var KEY wins.
+        vars: cli.var.into_iter().collect(),
         loglevel,
         logfile: cli.logfile,
         exit_code_on_error: cli.exit_code_on_error.unwrap_or(1),
@@ -344,6 +369,25 @@ mod tests {
         std::fs::write(&conf, "users = 7\n").unwrap();
         let cli = Cli::try_parse_from(["x", "--config", conf.to_str().unwrap()]).unwrap();
         assert_eq!(resolve(cli, dir.path()).unwrap().spec.users, 7);
+    }
+
+    #[test]
+    fn vars_merge_by_key_across_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        project(
+            dir.path(),
+            "[tool.locust]\nvar = [\"A=tool\", \"B=tool\", \"C=tool\"]\n\n[profiles.p]\nvar = [\"B=profile\", \"C=profile\"]\n",
+        );
+        let cli = Cli::try_parse_from(["x", "--profile", "p", "--var", "C=cli"]).unwrap();
+        let vars = resolve(cli, dir.path()).unwrap().vars;
+        let got: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, [("A", "tool"), ("B", "profile"), ("C", "cli")]);
+        project(dir.path(), "[tool.locust]\nvar = [\"nope\"]\n");
+        let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("key `var`") && err.contains("not KEY=VALUE"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use locust_engine::{LabelHeaders, RunState, RunnerHandle, RunnerStatus, Shared};
-use locust_scenario::UserClass;
+use locust_scenario::{Action, RunSteps, UserClass};
 use locust_stats::{epoch_now, lock, CacheRole, History, HistoryPoint, Recorder, Stats};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -79,6 +79,8 @@ impl Figures {
 pub struct Session {
     spec: RunSpec,
     classes: Vec<Arc<UserClass>>,
+    /// The scenario files' `[[teardown]]` steps, run once the users have stopped.
+    teardown: Vec<(Vec<Action>, Option<String>)>,
     figures: Arc<Figures>,
     shared: Arc<Shared>,
     runner: RunnerHandle,
@@ -95,11 +97,13 @@ pub struct Session {
 }
 
 impl Session {
-    /// Starts the ticker and the load the spec describes: a ramp to its users, its
-    /// stages, or its arrival rate. `periodic` receives the figures every second.
+    /// Runs the scenario files' `[[setup]]` steps, then starts the ticker and the load
+    /// the spec describes: a ramp to its users, its stages, or its arrival rate.
+    /// `periodic` receives the figures every second.
     pub async fn start(
         spec: RunSpec,
         classes: Vec<Arc<UserClass>>,
+        run_steps: &[RunSteps],
         periodic: Periodic,
         cache: CacheRole,
         full_history: bool,
@@ -114,7 +118,18 @@ impl Session {
             cache,
             full_history,
         });
-        let shared = shared_state(&spec, &recorder)?;
+        // The run's own host for setup and teardown: -H, else the first class's.
+        let host = spec
+            .host
+            .clone()
+            .or_else(|| classes.iter().find_map(|c| c.host.clone()));
+        let globals = run_setup(&spec, &recorder, run_steps, &host).await?;
+        let shared = shared_state(&spec, &recorder, globals)?;
+        let teardown = run_steps
+            .iter()
+            .filter(|r| !r.teardown.is_empty())
+            .map(|r| (r.teardown.clone(), host.clone()))
+            .collect();
         let runner = locust_engine::start(classes.clone(), shared.clone(), spec.stop_timeout);
         let status = runner.status();
         let ticker_stop = CancellationToken::new();
@@ -129,6 +144,7 @@ impl Session {
         let session = Arc::new(Session {
             spec,
             classes,
+            teardown,
             figures,
             shared,
             runner,
@@ -262,6 +278,10 @@ impl Session {
             None => None,
         };
         self.runner.stop().await;
+        for (steps, host) in &self.teardown {
+            locust_engine::run_alone("teardown", steps.clone(), host.clone(), self.shared.clone())
+                .await;
+        }
         self.ticker_stop.cancel();
         let periodic = match ticker.take() {
             Some(task) => task.await.ok(),
@@ -290,8 +310,13 @@ impl Session {
     }
 }
 
-/// What every user of one test shares: recorder, clients, host, labels, `-i`.
-fn shared_state(spec: &RunSpec, recorder: &Recorder) -> anyhow::Result<Arc<Shared>> {
+/// What every user of one test shares: recorder, clients, host, labels, `-i`, and the
+/// globals `[[setup]]` left.
+fn shared_state(
+    spec: &RunSpec,
+    recorder: &Recorder,
+    globals: Globals,
+) -> anyhow::Result<Arc<Shared>> {
     let clients =
         locust_engine::http::ClientFactory::new(spec.http.clone()).map_err(anyhow::Error::msg)?;
     let mut shared = Shared::new(
@@ -301,7 +326,31 @@ fn shared_state(spec: &RunSpec, recorder: &Recorder) -> anyhow::Result<Arc<Share
         spec.iterations,
     );
     shared.labels = LabelHeaders::new(spec.label_headers.iter().map(String::as_str));
+    shared.globals = Arc::new(globals);
     Ok(Arc::new(shared))
+}
+
+type Globals = std::collections::HashMap<String, minijinja::Value>;
+
+/// The files' `[[setup]]` steps, run once before any user starts, each file's as a user
+/// of its own; what they set becomes every user's globals.
+async fn run_setup(
+    spec: &RunSpec,
+    recorder: &Recorder,
+    run_steps: &[RunSteps],
+    host: &Option<String>,
+) -> anyhow::Result<Globals> {
+    let mut globals = Globals::new();
+    for run in run_steps.iter().filter(|r| !r.setup.is_empty()) {
+        tracing::info!(target: MAIN, "Running [[setup]] of {}", run.source.display());
+        let shared = shared_state(spec, recorder, globals.clone())?;
+        let set = locust_engine::run_alone("setup", run.setup.clone(), host.clone(), shared).await;
+        globals.extend(
+            set.into_iter()
+                .filter(|(name, _)| run.globals.contains(name)),
+        );
+    }
+    Ok(globals)
 }
 
 /// Recorder shards: two per core keeps the per-request lock uncontended.

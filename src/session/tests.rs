@@ -61,6 +61,7 @@ async fn session(
     let session = Session::start(
         settings.spec.clone(),
         plan.classes,
+        &plan.run_steps,
         Periodic::new(Console::new(&settings), None),
         CacheRole {
             header: 0,

@@ -33,13 +33,7 @@ impl ReportContext {
         let secrets: Vec<String> = plan
             .classes
             .iter()
-            .flat_map(|class| {
-                class
-                    .on_start
-                    .iter()
-                    .chain(&class.on_stop)
-                    .chain(class.tasks.iter().flat_map(|t| &t.steps))
-            })
+            .flat_map(|class| class.requests())
             .flat_map(|step| step.secret_header_values(secret))
             .collect();
         ReportContext {

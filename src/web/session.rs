@@ -29,6 +29,8 @@ pub struct Session {
     cwd: PathBuf,
     /// Every class of the scenario files, after `--tags`/`--exclude-tags`.
     pub classes: Vec<Arc<UserClass>>,
+    /// The scenario files' `[[setup]]` and `[[teardown]]` steps.
+    run_steps: Vec<locust_scenario::RunSteps>,
     judge: Judge,
     report: ReportContext,
     /// Profiles of locust.toml that the UI can run (no stages, phases or arrival).
@@ -45,6 +47,7 @@ struct NewTest {
     judge: Judge,
     report: ReportContext,
     classes: Vec<Arc<UserClass>>,
+    run_steps: Vec<locust_scenario::RunSteps>,
 }
 
 /// What a successful `/swarm` answers.
@@ -69,6 +72,7 @@ impl Session {
             cli,
             cwd,
             classes: plan.classes,
+            run_steps: plan.run_steps,
             judge,
             report,
             profiles,
@@ -119,9 +123,15 @@ impl Session {
             }
             None => {
                 let new = self.prepare(&request)?;
-                let test = TestRun::start(new.settings, new.judge, new.report, new.classes)
-                    .await
-                    .map_err(|e| format!("{e:#}"))?;
+                let test = TestRun::start(
+                    new.settings,
+                    new.judge,
+                    new.report,
+                    new.classes,
+                    new.run_steps,
+                )
+                .await
+                .map_err(|e| format!("{e:#}"))?;
                 *lock(&self.current) = Some(test.clone());
                 test
             }
@@ -195,6 +205,9 @@ impl Session {
         let classes = judge_source
             .as_ref()
             .map_or_else(|| self.classes.clone(), |plan| plan.classes.clone());
+        let run_steps = judge_source
+            .as_ref()
+            .map_or_else(|| self.run_steps.clone(), |plan| plan.run_steps.clone());
         let classes = pick_classes(classes, &request.user_classes)?;
         let host = request
             .host
@@ -234,6 +247,7 @@ impl Session {
             judge,
             report,
             classes,
+            run_steps,
         })
     }
 

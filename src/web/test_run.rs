@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use locust_scenario::UserClass;
+use locust_scenario::{RunSteps, UserClass};
 use locust_stats::{epoch_now, History, Stats};
 use tokio_util::sync::CancellationToken;
 
@@ -36,11 +36,13 @@ impl TestRun {
         judge: Judge,
         report: ReportContext,
         classes: Vec<Arc<UserClass>>,
+        run_steps: Vec<RunSteps>,
     ) -> anyhow::Result<Arc<TestRun>> {
         let csv = sinks::csv_writer(&settings.output, epoch_now())?;
         let session = Session::start(
             settings.spec.clone(),
             classes.clone(),
+            &run_steps,
             Periodic::new(Console::new(&settings), csv),
             judge.cache_role.clone(),
             settings.output.csv_full_history,

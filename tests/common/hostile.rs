@@ -144,6 +144,8 @@ pub struct ReceivedRequest {
     pub client_cert: bool,
     /// The request head as received, request line to the blank line.
     pub raw_head: Vec<u8>,
+    /// When the server had read the whole request (head and the body it read).
+    pub received_at: std::time::Instant,
 }
 
 impl ReceivedRequest {

@@ -5,6 +5,7 @@
 //! client's hardening tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod headless;
 pub mod hostile;
 pub mod locust;
 pub mod web;

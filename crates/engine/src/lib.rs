@@ -22,8 +22,11 @@ mod user;
 pub use labels::LabelHeaders;
 pub use open::{run as run_open, ArrivalCounts, Pool, RateStage, Schedule};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
-pub use shape::{drive as drive_shape, Stage, StageClasses};
+pub use shape::{
+    drive as drive_shape, rehearse as rehearse_shape, Curve, Easing, Stage, StageClasses,
+};
 pub use shared::Shared;
+pub use user::run_alone;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -26,6 +26,8 @@ pub struct Shared {
     pub pool_users: AtomicU64,
     /// Woken when the last user of an iteration-limited run has left.
     pub iterations_done: Notify,
+    /// What the run's `[[setup]]` set: every user reads it.
+    pub globals: Arc<std::collections::HashMap<String, minijinja::Value>>,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             live_users: AtomicU64::new(0),
             pool_users: AtomicU64::new(0),
             iterations_done: Notify::new(),
+            globals: Arc::default(),
         }
     }
 

@@ -1,13 +1,18 @@
-//! One simulated user: `on_start`, then weighted tasks separated by its wait time, then
-//! `on_stop` — Locust's User lifecycle. Pacing wait times follow a `Pacer`'s deadlines.
-//! Stopping follows `--stop-timeout`: a sleeping user leaves at once, a busy one
-//! finishes its task unless it is killed. The open model (`PooledUser`) runs the same
-//! tasks one iteration at a time, without the wait loop.
+//! One simulated user: its `vars`, `on_start`, then weighted (or, for a sequential
+//! class, in-order) tasks separated by its wait time, then `on_stop` — Locust's User
+//! lifecycle. A task's steps run in order: requests (a failure does not end the task,
+//! as in Locust, unless `stop_on_failure` says so), pauses, `set`, conditions and loops.
+//! Pacing wait times follow a `Pacer`'s deadlines. Stopping follows `--stop-timeout`: a
+//! sleeping user leaves at once, a busy one finishes its task unless it is killed. The
+//! open model (`PooledUser`) runs the same tasks one iteration at a time; `run_alone`
+//! runs a file's `[[setup]]` or `[[teardown]]` steps once, as a user of its own.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use locust_scenario::{Outcome, ResponseView, Step, StepError, Task, UserClass, UserVars};
+use locust_scenario::{
+    Action, Outcome, ResponseView, Rounds, Step, StepError, Task, UserClass, UserVars,
+};
 use locust_stats::RecordHandle;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -63,9 +68,9 @@ impl StopSignals {
 /// Why a sequence of steps ended early.
 enum Interrupted {
     Killed,
-    /// A step could not run (template error); recorded as an exception.
+    /// A step could not run (template error); recorded, and the task ends.
     Exception,
-    /// A request failed; the rest of the task is skipped.
+    /// A request failed where a failure ends the task (`stop_on_failure`).
     Failed,
 }
 
@@ -81,6 +86,8 @@ struct UserRun {
     /// current iteration started.
     corrected: Option<RecordHandle>,
     lateness: Duration,
+    /// A sequential class's next task.
+    next_task: usize,
 }
 
 /// Runs one user until it is stopped (or the iteration limit is reached).
@@ -115,7 +122,11 @@ impl PooledUser {
         let mut user = UserRun::new(index, class, shared, signals)?;
         user.corrected = Some(corrected);
         let on_start = user.class.clone();
-        match user.run_steps(&on_start.on_start).await {
+        if !user.set_class_vars() {
+            PooledUser(user).finish().await;
+            return None;
+        }
+        match user.run_steps(&on_start.on_start, false).await {
             Ok(()) | Err(Interrupted::Failed) => Some(PooledUser(user)),
             Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
                 PooledUser(user).finish().await;
@@ -167,7 +178,7 @@ impl UserRun {
         };
         Some(UserRun {
             stats: shared.recorder.handle(index as usize),
-            vars: UserVars::new(index),
+            vars: UserVars::with_globals(index, shared.globals.clone()),
             rng: SmallRng::from_rng(&mut rand::rng()),
             class,
             shared,
@@ -175,21 +186,79 @@ impl UserRun {
             signals,
             corrected: None,
             lateness: Duration::ZERO,
+            next_task: 0,
         })
     }
+}
+
+/// Runs a file's `[[setup]]` (or `[[teardown]]`) steps once, as a user of its own
+/// (index `u64::MAX`, so its stats shard is shared with no user in particular), and
+/// hands back the variables the steps set: a setup's become every user's globals.
+pub async fn run_alone(
+    name: &str,
+    steps: Vec<Action>,
+    host: Option<String>,
+    shared: Arc<Shared>,
+) -> std::collections::HashMap<String, minijinja::Value> {
+    let class = Arc::new(UserClass {
+        name: name.to_string(),
+        weight: 0.0,
+        fixed_count: 0,
+        wait_time: locust_scenario::WaitTime::default(),
+        host,
+        tags: Vec::new(),
+        tasks: Vec::new(),
+        on_start: steps,
+        on_stop: Vec::new(),
+        vars: None,
+        sequential: false,
+        source: Default::default(),
+        order: 0,
+    });
+    shared.user_started();
+    let Some(mut user) = UserRun::new(u64::MAX, class.clone(), shared, StopSignals::new()) else {
+        return Default::default();
+    };
+    let _ = user.run_steps(&class.on_start, false).await;
+    user.shared.user_finished();
+    user.vars.own()
 }
 
 impl UserRun {
     /// Picks and runs one task; false if the user was killed during it.
     async fn run_task(&mut self, total_weight: u64) -> bool {
         let class = self.class.clone();
-        let task = pick_task(&class.tasks, total_weight, &mut self.rng);
+        let task = if class.sequential {
+            let task = &class.tasks[self.next_task % class.tasks.len()];
+            self.next_task = (self.next_task + 1) % class.tasks.len();
+            task
+        } else {
+            pick_task(&class.tasks, total_weight, &mut self.rng)
+        };
         if task.runnable(&self.vars) {
-            if let Err(Interrupted::Killed) = self.run_steps(&task.steps).await {
+            if let Err(Interrupted::Killed) =
+                self.run_steps(&task.steps, task.stop_on_failure).await
+            {
                 return false;
             }
         }
         true
+    }
+
+    /// The class's `vars`, set before anything else; false (the user ends, as a Python
+    /// user whose constructor raised) when they cannot be rendered.
+    fn set_class_vars(&mut self) -> bool {
+        let class = self.class.clone();
+        let Some(vars) = &class.vars else {
+            return true;
+        };
+        match vars.apply(&mut self.vars, &mut self.rng) {
+            Ok(()) => true,
+            Err(e) => {
+                self.log_exception(&e);
+                false
+            }
+        }
     }
 
     async fn lifecycle(&mut self) {
@@ -199,7 +268,11 @@ impl UserRun {
             .wait_time
             .pacing_period()
             .map(|period| Pacer::new(period, Instant::now()));
-        match self.run_steps(&class.on_start).await {
+        if !self.set_class_vars() {
+            self.on_stop().await;
+            return;
+        }
+        match self.run_steps(&class.on_start, false).await {
             Ok(()) | Err(Interrupted::Failed) => {}
             // Locust: an exception in on_start kills the user (on_stop still runs).
             Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
@@ -268,29 +341,117 @@ impl UserRun {
             tokio::time::sleep(ON_STOP_LIMIT).await;
             signals.kill();
         });
-        let _ = self.run_steps(&class.on_stop).await;
+        let _ = self.run_steps(&class.on_stop, false).await;
         guard.abort();
     }
 
-    async fn run_steps(&mut self, steps: &[Step]) -> Result<(), Interrupted> {
-        for step in steps {
+    /// Runs steps in order. A failed request ends them only when its own
+    /// `stop_on_failure` says so, or, where it says nothing, the task's; a step whose variable is not set yet is
+    /// skipped; a template error or a kill ends them.
+    async fn run_steps(
+        &mut self,
+        steps: &[Action],
+        stop_on_failure: bool,
+    ) -> Result<(), Interrupted> {
+        for action in steps {
             if self.signals.kill.is_cancelled() {
                 return Err(Interrupted::Killed);
             }
-            self.run_step(step).await?;
+            match action {
+                Action::Request(step) => match self.run_step(step).await {
+                    Err(Interrupted::Failed)
+                        if !step.stop_on_failure().unwrap_or(stop_on_failure) => {}
+                    other => other?,
+                },
+                Action::Think(wait) => self.think(wait).await?,
+                Action::Set(set) => match set.apply(&mut self.vars, &mut self.rng) {
+                    Ok(()) | Err(StepError::MissingVariable { .. }) => {}
+                    Err(e) => {
+                        self.log_exception(&e);
+                        return Err(Interrupted::Exception);
+                    }
+                },
+                Action::If(branch) => {
+                    let holds = match branch.condition.holds(&mut self.vars, &mut self.rng) {
+                        Ok(holds) => holds,
+                        Err(e) => {
+                            self.log_exception(&e);
+                            return Err(Interrupted::Exception);
+                        }
+                    };
+                    let chosen = if holds {
+                        &branch.then
+                    } else {
+                        &branch.otherwise
+                    };
+                    Box::pin(self.run_steps(chosen, stop_on_failure)).await?;
+                }
+                Action::Repeat(repeat) => match &repeat.rounds {
+                    Rounds::Count(n) => {
+                        for _ in 0..*n {
+                            Box::pin(self.run_steps(&repeat.body, stop_on_failure)).await?;
+                        }
+                    }
+                    Rounds::Each { var, items } => {
+                        let values = match items.values(&mut self.vars, &mut self.rng) {
+                            Ok(values) => values,
+                            Err(e) => {
+                                self.log_exception(&e);
+                                return Err(Interrupted::Exception);
+                            }
+                        };
+                        for value in values {
+                            self.vars.set(var, value);
+                            Box::pin(self.run_steps(&repeat.body, stop_on_failure)).await?;
+                        }
+                    }
+                },
+            }
         }
         Ok(())
+    }
+
+    /// A pause inside a task (a kill ends it; a graceful stop lets the task finish).
+    async fn think(&mut self, wait: &locust_scenario::WaitTime) -> Result<(), Interrupted> {
+        let pause = wait.next_wait(&mut self.rng);
+        if pause.is_zero() {
+            return Ok(());
+        }
+        tokio::select! {
+            biased;
+            _ = self.signals.kill.cancelled() => Err(Interrupted::Killed),
+            _ = tokio::time::sleep(pause) => Ok(()),
+        }
+    }
+
+    /// A step that could not run: Locust logs a task's exception as an ERROR line and
+    /// counts it in the exceptions table.
+    fn log_exception(&self, error: &StepError) {
+        tracing::error!(target: "locust.user.task", "{error}");
+        self.stats
+            .record_exception(&error.to_string(), &format!("in class {}", self.class.name));
     }
 
     async fn run_step(&mut self, step: &Step) -> Result<(), Interrupted> {
         let rendered = match step.render(&mut self.vars, &mut self.rng) {
             Ok(rendered) => rendered,
-            // A variable an earlier step failed to set: the task ends quietly, as a
-            // Python task would return early on `if not self.ids`.
-            Err(StepError::MissingVariable { .. }) => return Err(Interrupted::Failed),
+            // A variable an earlier step failed to set: this step is skipped, as a
+            // Python task guards a line with `if self.ids:`.
+            Err(StepError::MissingVariable { .. }) => return Ok(()),
             Err(e) => {
+                // A request that could not be built is a failure of that request, and
+                // the task ends, as a Python task ends on an exception.
+                let method = step.static_method().map_or("GET", |m| m.as_str());
+                let name = step
+                    .static_name()
+                    .unwrap_or_else(|| step.label().to_string());
+                let error = format!(
+                    "TemplateError({})",
+                    locust_stats::pyrepr::repr_str(&e.to_string())
+                );
                 self.stats
-                    .record_exception(&e.to_string(), &format!("in class {}", self.class.name));
+                    .record(method, &name, Duration::ZERO, 0, Some(&error));
+                self.log_exception(&e);
                 return Err(Interrupted::Exception);
             }
         };
@@ -320,9 +481,15 @@ impl UserRun {
         };
         let error = match &exchange.result {
             Ok(received) => {
+                let url = if step.inspects_response() {
+                    self.client.final_url(&rendered.url, received)
+                } else {
+                    String::new()
+                };
                 let view = ResponseView {
                     status: received.status,
                     reason: &received.reason,
+                    url: &url,
                     headers: &received.headers,
                     body: &received.body,
                 };
@@ -400,9 +567,12 @@ mod tests {
                 tags: Vec::new(),
                 steps: Vec::new(),
                 requires: Vec::new(),
+                stop_on_failure: false,
             }],
             on_start: Vec::new(),
             on_stop: Vec::new(),
+            vars: None,
+            sequential: false,
             source: Default::default(),
             order: 0,
         });

@@ -1,12 +1,27 @@
 //! What makes a response a success: the status rule (Locust's HttpUser default, or an
-//! explicit `success_status` list) and the `checks` on the body and headers, each
-//! failing with a `CatchResponseError('...')` string like `response.failure(...)`.
+//! explicit `success_status` list) and the `checks`, each failing with a
+//! `CatchResponseError('...')` string like `response.failure(...)`.
+//!
+//! A check has one subject — a JSON pointer's value, a header, a cookie the response
+//! sets, a CSS selector's first match, the body, the status, the final URL, or an `expr`
+//! over the whole response — and the tests on its value (`equals`, `ne`, `lt`, `le`,
+//! `gt`, `ge`, `contains`, `matches`, `in`, `exists`), all of which must hold. `if`
+//! makes it conditional; `message` (a template over the response) replaces the default
+//! text. Problems in an entry are [`EntryError`]s, which name the key inside the entry.
+
+use std::ops::Range;
 
 use http::HeaderName;
+use regex::Regex;
 use serde_json::Value as Json;
 
+use crate::error::ScenarioError;
 use crate::model::CheckDef;
+use crate::request::Cx;
 use crate::response::{catch_response_error, http_error, Parsed};
+use crate::response_template::{bounded, ResponseTemplates, TemplatesBuilder};
+use crate::select::{Css, Pointer};
+use crate::source::suggest;
 
 /// Which statuses count as success.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,30 +38,210 @@ impl StatusRule {
         match self {
             StatusRule::Default => http_error(status, reason, name),
             StatusRule::Only(list) if list.contains(&status) => None,
-            StatusRule::Only(list) => http_error(status, reason, name).or_else(|| {
-                let expected: Vec<String> = list.iter().map(u16::to_string).collect();
-                Some(catch_response_error(&format!(
-                    "unexpected status code {status}, expected {}",
-                    expected.join(" or ")
-                )))
-            }),
+            StatusRule::Only(list) => http_error(status, reason, name)
+                .or_else(|| Some(catch_response_error(&unexpected_status(status, list)))),
         }
     }
+}
+
+/// `unexpected status code 200, expected 201` (`expected 301 or 302` for a list).
+fn unexpected_status(status: u16, expected: &[u16]) -> String {
+    let expected: Vec<String> = expected.iter().map(u16::to_string).collect();
+    format!(
+        "unexpected status code {status}, expected {}",
+        expected.join(" or ")
+    )
+}
+
+/// The keys a check may have, for did-you-mean and the list in the error.
+pub(crate) const CHECK_KEYS: &[&str] = &[
+    "json",
+    "header",
+    "cookie",
+    "css",
+    "attr",
+    "body_contains",
+    "body_matches",
+    "status",
+    "url",
+    "url_contains",
+    "expr",
+    "equals",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "contains",
+    "matches",
+    "in",
+    "exists",
+    "if",
+    "message",
+];
+
+/// What is wrong with one `checks` or `extract` entry, and the key inside it that is
+/// wrong (none: the entry as a whole). [`EntryError::locate`] turns it into a
+/// `ScenarioError`: an unknown key is reported at itself, with its full path
+/// (`users.A.tasks[0].request.checks[1].equalz`); any other problem at the entry
+/// (`...checks[1]`), its message naming the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryError {
+    pub key: Option<String>,
+    pub message: String,
+    /// The key is not one the entry takes.
+    pub unknown: bool,
+}
+
+impl EntryError {
+    /// An error about the key `key` of the entry.
+    pub fn at(key: &str, message: impl Into<String>) -> EntryError {
+        EntryError {
+            key: Some(key.to_string()),
+            message: message.into(),
+            unknown: false,
+        }
+    }
+
+    /// An error about the entry as a whole.
+    pub fn entry(message: impl Into<String>) -> EntryError {
+        EntryError {
+            key: None,
+            message: message.into(),
+            unknown: false,
+        }
+    }
+
+    /// The first unknown key of an entry, with a did-you-mean among `known`.
+    pub fn unknown_key(table: &toml::Table, what: &str, known: &[&str]) -> Option<EntryError> {
+        let key = table.keys().next()?;
+        let hint = match suggest(key, known.iter().copied()) {
+            Some(s) => format!("; did you mean `{s}`?"),
+            None => String::new(),
+        };
+        Some(EntryError {
+            unknown: true,
+            ..EntryError::at(
+                key,
+                format!(
+                    "unknown key `{key}` in {what}{hint} (expected one of: {})",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    /// Located in the entry at `span` whose dotted key is `entry_key` (e.g.
+    /// `users.A.tasks[0].request.checks[1]`); an unknown key at its own position in the
+    /// entry's text when it can be found there.
+    pub fn locate(self, cx: &Cx<'_>, span: Range<usize>, entry_key: &str) -> ScenarioError {
+        let (offset, key) = match &self.key {
+            Some(k) if self.unknown => {
+                let text = cx.file.text.get(span.clone()).unwrap_or("");
+                let offset = find_key(text, k).map_or(span.start, |i| span.start + i);
+                (offset, format!("{entry_key}.{k}"))
+            }
+            _ => (span.start, entry_key.to_string()),
+        };
+        ScenarioError::Invalid {
+            at: cx.loc(offset..offset, &key),
+            message: self.message,
+        }
+    }
+}
+
+/// Lets a caller that only wants text (`cx.invalid(..., message)`) keep working.
+impl From<EntryError> for String {
+    fn from(e: EntryError) -> String {
+        match e.key {
+            Some(k) => format!("`{k}`: {}", e.message),
+            None => e.message,
+        }
+    }
+}
+
+/// Where `key = ...` starts in an entry's text (a bare or quoted key), looking past
+/// strings and comments, so that `message = "x equals = y"` is not taken for `equals`.
+fn find_key(text: &str, key: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let key_bytes = key.as_bytes();
+    let is_key_char = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let assigned_at = |end: usize| {
+        text.get(end..)
+            .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with('='))
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'"' | b'\'') => {
+                let close = i + 1 + key_bytes.len();
+                if bytes.get(i + 1..close) == Some(key_bytes)
+                    && bytes.get(close) == Some(&q)
+                    && assigned_at(close + 1)
+                {
+                    return Some(i);
+                }
+                let triple = [q, q, q];
+                if bytes[i..].starts_with(&triple) {
+                    let after = i + 3;
+                    i = bytes
+                        .get(after..)
+                        .and_then(|rest| rest.windows(3).position(|w| w == triple))
+                        .map_or(bytes.len(), |p| after + p + 3);
+                    continue;
+                }
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    if q == b'"' && bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => {
+                let starts_word = i == 0 || !is_key_char(bytes[i - 1]);
+                if starts_word && bytes[i..].starts_with(key_bytes) && assigned_at(i + key.len()) {
+                    return Some(i);
+                }
+                i += 1;
+            }
+        }
+    }
+    None
 }
 
 /// One compiled entry of `checks`.
 #[derive(Debug, Clone)]
 pub(crate) struct Check {
     subject: Subject,
-    test: Test,
-    message: Option<String>,
+    tests: Vec<Test>,
+    message: Message,
+    /// `if`, `expr` and a templated `message`, when the check has any.
+    templates: Option<ResponseTemplates>,
+    has_condition: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Subject {
-    Json(String),
+    Json(Pointer),
     Header(HeaderName),
+    Cookie(String),
+    Css(Css),
     BodyContains(String),
+    BodyMatches(Regex),
+    Status(Vec<u16>),
+    /// The final URL; the tests compare the whole URL, or (for an expected value
+    /// starting with `/`) its path and query.
+    Url {
+        path_only: bool,
+    },
+    Expr(String),
 }
 
 #[derive(Debug, Clone)]
@@ -54,97 +249,496 @@ enum Test {
     Exists,
     Absent,
     Equals(Json),
+    NotEquals(Json),
+    Compare(Cmp, f64, Json),
+    Contains(Json),
+    Matches(Regex),
+    OneOf(Vec<Json>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone)]
+enum Message {
+    Default,
+    Plain(String),
+    Template,
 }
 
 impl Check {
-    /// Whether the check needs the response body (a header check does not).
+    /// Whether the check needs the response body (a header, cookie, status or URL check
+    /// does not, unless its `if`, `expr` or `message` reads `json` or `text`).
     pub fn reads_body(&self) -> bool {
-        !matches!(self.subject, Subject::Header(_))
+        let subject = match &self.subject {
+            Subject::Json(_)
+            | Subject::Css(_)
+            | Subject::BodyContains(_)
+            | Subject::BodyMatches(_) => true,
+            Subject::Header(_)
+            | Subject::Cookie(_)
+            | Subject::Status(_)
+            | Subject::Url { .. }
+            | Subject::Expr(_) => false,
+        };
+        subject
+            || self
+                .templates
+                .as_ref()
+                .is_some_and(ResponseTemplates::reads_body)
     }
 
-    /// Validates a `checks` entry; the error text says what is wrong (located by the caller).
-    pub fn compile(def: &CheckDef) -> Result<Check, String> {
-        let subjects = [
-            def.json.is_some(),
-            def.header.is_some(),
-            def.body_contains.is_some(),
-        ];
-        if subjects.iter().filter(|s| **s).count() != 1 {
-            return Err(
-                "a check needs exactly one of `json` (a JSON pointer), `header` or `body_contains`"
-                    .into(),
-            );
+    /// Validates a `checks` entry; the error names the key at fault (located by the caller).
+    pub fn compile(def: &CheckDef) -> Result<Check, EntryError> {
+        if let Some(e) = EntryError::unknown_key(&def.unknown, "a check", CHECK_KEYS) {
+            return Err(e);
         }
-        let subject = if let Some(p) = &def.json {
-            check_pointer(p)?;
-            Subject::Json(p.clone())
-        } else if let Some(h) = &def.header {
-            Subject::Header(header_name(h)?)
-        } else {
-            Subject::BodyContains(def.body_contains.clone().unwrap_or_default())
-        };
-        let test = match (&def.equals, def.exists) {
-            (Some(_), Some(_)) => return Err("use either `equals` or `exists`, not both".into()),
-            (Some(v), None) => {
-                if matches!(subject, Subject::BodyContains(_)) {
-                    return Err("`body_contains` takes no `equals`".into());
-                }
-                Test::Equals(serde_json::to_value(v).map_err(|e| e.to_string())?)
+        let mut templates = TemplatesBuilder::new();
+        let subject = compile_subject(def, &mut templates)?;
+        if def.attr.is_some() && def.css.is_none() {
+            return Err(EntryError::at("attr", "`attr` applies to `css` only"));
+        }
+        let tests = compile_tests(def, &subject)?;
+        let has_condition = match &def.condition {
+            Some(src) => {
+                templates
+                    .expression("if", "if", src)
+                    .map_err(|m| EntryError::at("if", m))?;
+                true
             }
-            (None, Some(false)) => Test::Absent,
-            (None, _) => Test::Exists,
+            None => false,
+        };
+        let message = match &def.message {
+            None => Message::Default,
+            Some(m) if crate::template::is_plain(m) => Message::Plain(m.clone()),
+            Some(m) => {
+                templates
+                    .text("message", "message", m)
+                    .map_err(|e| EntryError::at("message", e))?;
+                Message::Template
+            }
         };
         Ok(Check {
             subject,
-            test,
-            message: def.message.clone(),
+            tests,
+            message,
+            templates: templates.finish(),
+            has_condition,
         })
     }
 
-    /// `None` when the check passes, else the full failure string.
+    /// `None` when the check passes (or its `if` does not hold), else the full failure
+    /// string.
     pub fn failure(&self, resp: &Parsed<'_, '_>) -> Option<String> {
+        if self.has_condition {
+            match self.holds("if", resp) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(e),
+            }
+        }
         let problem = match &self.subject {
             Subject::Json(pointer) => {
                 let doc = match resp.json() {
                     Ok(doc) => doc,
                     Err(e) => return Some(e),
                 };
-                let actual = doc.pointer(pointer);
-                judge(&format!("JSON {pointer}"), actual.cloned(), &self.test)
+                let what = format!("JSON {}", pointer.as_str());
+                let missing = format!("{what} is missing");
+                judge(&what, pointer.first(doc), &self.tests, &missing)
             }
             Subject::Header(name) => {
                 let actual = resp.header(name).map(Json::String);
-                judge(&format!("header {name}"), actual, &self.test)
+                let what = format!("header {name}");
+                judge(
+                    &what,
+                    actual.as_ref(),
+                    &self.tests,
+                    &format!("{what} is missing"),
+                )
+            }
+            Subject::Cookie(name) => {
+                let actual = resp.cookie(name).map(Json::String);
+                let what = format!("cookie {name}");
+                let missing = format!("cookie {name} is not set by the response");
+                judge(&what, actual.as_ref(), &self.tests, &missing)
+            }
+            Subject::Css(css) => {
+                let html = resp.html();
+                let actual = css.values(html).next().map(Json::String);
+                let what = match css.attr() {
+                    Some(a) => format!("css {:?} attribute {a}", css.as_str()),
+                    None => format!("css {:?}", css.as_str()),
+                };
+                judge(&what, actual.as_ref(), &self.tests, &css.miss(html))
             }
             Subject::BodyContains(needle) => {
                 let found = contains(resp.resp.body, needle.as_bytes());
-                match (&self.test, found) {
-                    (Test::Absent, true) => Some(format!("body contains {needle:?}")),
-                    (Test::Absent, false) | (_, true) => None,
+                match (&self.tests[..], found) {
+                    ([Test::Absent], true) => Some(format!("body contains {needle:?}")),
+                    ([Test::Absent], false) | (_, true) => None,
                     (_, false) => Some(format!("body does not contain {needle:?}")),
                 }
             }
+            Subject::BodyMatches(re) => {
+                let found = re.is_match(&resp.text());
+                match (&self.tests[..], found) {
+                    ([Test::Absent], true) => Some(format!("body matches {:?}", re.as_str())),
+                    ([Test::Absent], false) | (_, true) => None,
+                    (_, false) => Some(format!("body does not match {:?}", re.as_str())),
+                }
+            }
+            Subject::Status(list) => {
+                let status = resp.resp.status;
+                (!list.contains(&status)).then(|| unexpected_status(status, list))
+            }
+            Subject::Url { path_only } => {
+                let url = if *path_only {
+                    crate::step::default_name(resp.resp.url)
+                } else {
+                    resp.resp.url.to_string()
+                };
+                let actual = Json::String(url);
+                judge("url", Some(&actual), &self.tests, "url is missing")
+            }
+            Subject::Expr(src) => match self.holds("expr", resp) {
+                Ok(true) => None,
+                Ok(false) => Some(format!("expr `{src}` is false")),
+                Err(e) => return Some(e),
+            },
         }?;
-        Some(catch_response_error(
-            self.message.as_deref().unwrap_or(&problem),
-        ))
+        let text = match &self.message {
+            Message::Default => problem,
+            Message::Plain(m) => m.clone(),
+            Message::Template => self.render_message(resp, problem),
+        };
+        Some(catch_response_error(&text))
+    }
+
+    /// Whether the expression `name` holds; `Err` is the failure string (an evaluation
+    /// error, or a body that is not JSON when the expression reads `json`).
+    fn holds(&self, name: &str, resp: &Parsed<'_, '_>) -> Result<bool, String> {
+        let Some(t) = &self.templates else {
+            return Ok(true);
+        };
+        let ctx = t.context(name, resp, true)?;
+        t.holds(name, &ctx)
+            .map_err(|e| catch_response_error(&format!("{name} could not be evaluated: {e}")))
+    }
+
+    /// The templated message; if it cannot be rendered, the default text says why.
+    fn render_message(&self, resp: &Parsed<'_, '_>, problem: String) -> String {
+        let Some(t) = &self.templates else {
+            return problem;
+        };
+        let rendered = t
+            .context("message", resp, false)
+            .and_then(|ctx| t.render("message", &ctx));
+        match rendered {
+            Ok(m) => bounded(m),
+            Err(e) => format!("{problem} (the message template failed: {e})"),
+        }
     }
 }
 
-/// Applies a test to an optional actual value; `Some(problem)` on failure.
-fn judge(what: &str, actual: Option<Json>, test: &Test) -> Option<String> {
-    match (test, actual) {
-        (Test::Exists, Some(_)) | (Test::Absent, None) => None,
-        (Test::Exists, None) => Some(format!("{what} is missing")),
-        (Test::Absent, Some(v)) => Some(format!("{what} is present ({v})")),
-        (Test::Equals(want), None) => Some(format!("{what} is missing, expected {want}")),
-        (Test::Equals(want), Some(got)) => {
-            if json_equal(&got, want) {
-                None
-            } else {
-                Some(format!("{what} is {got}, expected {want}"))
-            }
+/// The subject of a check (exactly one); `expr` goes into `templates`.
+fn compile_subject(
+    def: &CheckDef,
+    templates: &mut TemplatesBuilder,
+) -> Result<Subject, EntryError> {
+    let given: Vec<&str> = [
+        ("json", def.json.is_some()),
+        ("header", def.header.is_some()),
+        ("cookie", def.cookie.is_some()),
+        ("css", def.css.is_some()),
+        ("body_contains", def.body_contains.is_some()),
+        ("body_matches", def.body_matches.is_some()),
+        ("status", def.status.is_some()),
+        ("url", def.url.is_some()),
+        ("url_contains", def.url_contains.is_some()),
+        ("expr", def.expr.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    match given[..] {
+        [_] => {}
+        [] => {
+            return Err(EntryError::entry(
+                "a check needs exactly one subject: `json` (a JSON pointer), `header`, `cookie`, `css`, `body_contains`, `body_matches`, `status`, `url`, `url_contains` or `expr`",
+            ))
         }
+        [first, second, ..] => {
+            return Err(EntryError::at(
+                second,
+                format!("a check has one subject; this one has both `{first}` and `{second}` (write two checks)"),
+            ))
+        }
+    }
+    Ok(if let Some(p) = &def.json {
+        let pointer = Pointer::parse(p).map_err(|m| EntryError::at("json", m))?;
+        if pointer.fans_out() {
+            return Err(EntryError::at(
+                "json",
+                format!("`*` fans out only in `extract`; to test every item of {p:?} in a check use `expr` (for example \"json.items | selectattr('id') | list | length == json.items | length\")"),
+            ));
+        }
+        Subject::Json(pointer)
+    } else if let Some(h) = &def.header {
+        Subject::Header(header_name(h).map_err(|m| EntryError::at("header", m))?)
+    } else if let Some(c) = &def.cookie {
+        if c.is_empty() {
+            return Err(EntryError::at("cookie", "`cookie` needs a cookie name"));
+        }
+        Subject::Cookie(c.clone())
+    } else if let Some(c) = &def.css {
+        Subject::Css(Css::parse(c, def.attr.as_deref()).map_err(|m| EntryError::at("css", m))?)
+    } else if let Some(b) = &def.body_contains {
+        Subject::BodyContains(b.clone())
+    } else if let Some(re) = &def.body_matches {
+        Subject::BodyMatches(compile_regex(re).map_err(|m| EntryError::at("body_matches", m))?)
+    } else if let Some(s) = &def.status {
+        Subject::Status(status_list(s).map_err(|m| EntryError::at("status", m))?)
+    } else if let Some(u) = &def.url {
+        Subject::Url {
+            path_only: u.starts_with('/'),
+        }
+    } else if def.url_contains.is_some() {
+        Subject::Url { path_only: false }
+    } else {
+        let src = def.expr.clone().unwrap_or_default();
+        templates
+            .expression("expr", "expr", &src)
+            .map_err(|m| EntryError::at("expr", m))?;
+        Subject::Expr(src)
+    })
+}
+
+/// The tests of a check: those written, or the one a subject implies.
+fn compile_tests(def: &CheckDef, subject: &Subject) -> Result<Vec<Test>, EntryError> {
+    let written: Vec<&str> = [
+        ("equals", def.equals.is_some()),
+        ("ne", def.ne.is_some()),
+        ("lt", def.lt.is_some()),
+        ("le", def.le.is_some()),
+        ("gt", def.gt.is_some()),
+        ("ge", def.ge.is_some()),
+        ("contains", def.contains.is_some()),
+        ("matches", def.matches.is_some()),
+        ("in", def.one_of.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, set)| set.then_some(k))
+    .collect();
+    let complete = match subject {
+        Subject::BodyContains(_) => Some("body_contains"),
+        Subject::BodyMatches(_) => Some("body_matches"),
+        Subject::Status(_) => Some("status"),
+        Subject::Url { .. } if def.url.is_some() => Some("url"),
+        Subject::Url { .. } => Some("url_contains"),
+        Subject::Expr(_) => Some("expr"),
+        _ => None,
+    };
+    if let Some(own) = complete {
+        if let Some(first) = written.first() {
+            return Err(EntryError::at(
+                first,
+                format!("`{own}` is a complete check; it takes no `{first}`"),
+            ));
+        }
+        let takes_exists = matches!(subject, Subject::BodyContains(_) | Subject::BodyMatches(_));
+        if def.exists.is_some() && !takes_exists {
+            return Err(EntryError::at(
+                "exists",
+                format!("`{own}` is a complete check; it takes no `exists`"),
+            ));
+        }
+        return Ok(match subject {
+            Subject::Url { .. } => match (&def.url, &def.url_contains) {
+                (Some(u), _) => vec![Test::Equals(Json::String(u.clone()))],
+                (None, Some(u)) => vec![Test::Contains(Json::String(u.clone()))],
+                (None, None) => Vec::new(),
+            },
+            _ if def.exists == Some(false) => vec![Test::Absent],
+            _ => vec![Test::Exists],
+        });
+    }
+    match def.exists {
+        Some(exists) if !written.is_empty() => {
+            let first = written.first().copied().unwrap_or("equals");
+            return Err(EntryError::at(
+                "exists",
+                if exists {
+                    format!("use either `{first}` or `exists`, not both (`{first}` already needs the value to exist)")
+                } else {
+                    format!("use either `{first}` or `exists = false`, not both (a missing value fails `{first}`)")
+                },
+            ));
+        }
+        Some(false) => return Ok(vec![Test::Absent]),
+        Some(true) | None if written.is_empty() => return Ok(vec![Test::Exists]),
+        _ => {}
+    }
+    let json = |key: &str, v: &toml::Value| -> Result<Json, EntryError> {
+        serde_json::to_value(v).map_err(|e| EntryError::at(key, e.to_string()))
+    };
+    let mut tests = Vec::new();
+    if let Some(v) = &def.equals {
+        tests.push(Test::Equals(json("equals", v)?));
+    }
+    if let Some(v) = &def.ne {
+        tests.push(Test::NotEquals(json("ne", v)?));
+    }
+    for (key, cmp, bound) in [
+        ("lt", Cmp::Lt, &def.lt),
+        ("le", Cmp::Le, &def.le),
+        ("gt", Cmp::Gt, &def.gt),
+        ("ge", Cmp::Ge, &def.ge),
+    ] {
+        if let Some(v) = bound {
+            let n = match v {
+                toml::Value::Integer(i) => *i as f64,
+                toml::Value::Float(f) => *f,
+                other => {
+                    return Err(EntryError::at(
+                        key,
+                        format!("`{key}` compares numbers; give a number, not {other}"),
+                    ))
+                }
+            };
+            tests.push(Test::Compare(cmp, n, json(key, v)?));
+        }
+    }
+    if let Some(v) = &def.contains {
+        tests.push(Test::Contains(json("contains", v)?));
+    }
+    if let Some(re) = &def.matches {
+        tests.push(Test::Matches(
+            compile_regex(re).map_err(|m| EntryError::at("matches", m))?,
+        ));
+    }
+    if let Some(list) = &def.one_of {
+        if list.is_empty() {
+            return Err(EntryError::at("in", "`in` needs at least one value"));
+        }
+        let values = list
+            .iter()
+            .map(|v| json("in", v))
+            .collect::<Result<Vec<_>, _>>()?;
+        tests.push(Test::OneOf(values));
+    }
+    Ok(tests)
+}
+
+fn compile_regex(src: &str) -> Result<Regex, String> {
+    Regex::new(src).map_err(|e| format!("invalid regex {src:?}: {e}"))
+}
+
+/// `status = 302` or `status = [301, 302]`.
+fn status_list(v: &toml::Value) -> Result<Vec<u16>, String> {
+    let items: Vec<&toml::Value> = match v {
+        toml::Value::Array(a) if a.is_empty() => {
+            return Err("`status` needs at least one status code".into())
+        }
+        toml::Value::Array(a) => a.iter().collect(),
+        single => vec![single],
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            toml::Value::Integer(i) => u16::try_from(*i)
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .ok_or_else(|| format!("{i} is not an HTTP status code (100-599)")),
+            other => Err(format!(
+                "`status` is a status code or a list of them (`status = 302`, `status = [301, 302]`), not {other}"
+            )),
+        })
+        .collect()
+}
+
+/// Applies the tests to an optional actual value; `Some(problem)` for the first that
+/// fails. `missing` says the value is absent (`JSON /id is missing`).
+fn judge(what: &str, actual: Option<&Json>, tests: &[Test], missing: &str) -> Option<String> {
+    tests.iter().find_map(|test| match (test, actual) {
+        (Test::Exists, Some(_)) | (Test::Absent, None) => None,
+        (Test::Exists, None) => Some(missing.to_string()),
+        (Test::Absent, Some(v)) => Some(format!("{what} is present ({v})")),
+        (test, None) => Some(format!("{missing}, expected {}", expectation(test))),
+        (test, Some(got)) => {
+            (!passes(test, got)).then(|| format!("{what} is {got}, expected {}", expectation(test)))
+        }
+    })
+}
+
+/// Whether a present value passes a value test.
+fn passes(test: &Test, got: &Json) -> bool {
+    match test {
+        Test::Exists => true,
+        Test::Absent => false,
+        Test::Equals(want) => json_equal(got, want),
+        Test::NotEquals(want) => !json_equal(got, want),
+        Test::Compare(cmp, bound, _) => as_number(got).is_some_and(|n| match cmp {
+            Cmp::Lt => n < *bound,
+            Cmp::Le => n <= *bound,
+            Cmp::Gt => n > *bound,
+            Cmp::Ge => n >= *bound,
+        }),
+        Test::Contains(want) => match got {
+            Json::String(s) => s.contains(&text_of(want)),
+            Json::Array(items) => items.iter().any(|i| json_equal(i, want)),
+            Json::Object(map) => want.as_str().is_some_and(|k| map.contains_key(k)),
+            _ => false,
+        },
+        Test::Matches(re) => re.is_match(&text_of(got)),
+        Test::OneOf(list) => list.iter().any(|w| json_equal(got, w)),
+    }
+}
+
+/// What a test expects, after "expected " in a message.
+fn expectation(test: &Test) -> String {
+    match test {
+        Test::Exists => "a value".into(),
+        Test::Absent => "no value".into(),
+        Test::Equals(want) => want.to_string(),
+        Test::NotEquals(want) => format!("anything but {want}"),
+        Test::Compare(cmp, _, bound) => {
+            let op = match cmp {
+                Cmp::Lt => "<",
+                Cmp::Le => "<=",
+                Cmp::Gt => ">",
+                Cmp::Ge => ">=",
+            };
+            format!("{op} {bound}")
+        }
+        Test::Contains(want) => format!("to contain {want}"),
+        Test::Matches(re) => format!("to match {:?}", re.as_str()),
+        Test::OneOf(list) => {
+            let items: Vec<String> = list.iter().map(Json::to_string).collect();
+            format!("one of {}", items.join(", "))
+        }
+    }
+}
+
+/// A JSON number, or text that parses as one (a header's value, `"42"`).
+fn as_number(v: &Json) -> Option<f64> {
+    match v {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A string as itself, anything else as its JSON text.
+fn text_of(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -167,29 +761,26 @@ pub(crate) fn header_name(h: &str) -> Result<HeaderName, String> {
     HeaderName::from_bytes(h.as_bytes()).map_err(|_| format!("invalid header name {h:?}"))
 }
 
-/// A JSON pointer is empty (the whole document) or starts with `/`.
-pub(crate) fn check_pointer(p: &str) -> Result<(), String> {
-    if p.is_empty() || p.starts_with('/') {
-        Ok(())
-    } else {
-        Err(format!(
-            "JSON pointer {p:?} must start with `/` (for example \"/{p}\")"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::response::with_parsed;
+    use crate::response::{with_parsed, with_parsed_url};
 
     fn def(toml_src: &str) -> CheckDef {
         toml::from_str(toml_src).unwrap()
     }
 
+    fn compile(src: &str) -> Check {
+        Check::compile(&def(src)).unwrap()
+    }
+
     fn run(check: &str, body: &str, headers: &[(&str, &str)]) -> Option<String> {
-        let check = Check::compile(&def(check)).unwrap();
+        let check = compile(check);
         with_parsed(200, headers, body, |resp| check.failure(resp))
+    }
+
+    fn err(src: &str) -> EntryError {
+        Check::compile(&def(src)).unwrap_err()
     }
 
     #[test]
@@ -236,6 +827,14 @@ equals = "healthy""#,
         );
         assert_eq!(run("json = \"/id\"\nexists = false", body, &[]), None);
         assert_eq!(
+            run("json = \"/n\"\nexists = false", body, &[]).unwrap(),
+            "CatchResponseError('JSON /n is present (3)')"
+        );
+        assert_eq!(
+            run("json = \"/id\"\nequals = 1", body, &[]).unwrap(),
+            "CatchResponseError('JSON /id is missing, expected 1')"
+        );
+        assert_eq!(
             run("json = \"/id\"\nmessage = \"no id!\"", body, &[]).unwrap(),
             "CatchResponseError('no id!')"
         );
@@ -271,19 +870,458 @@ equals = "healthy""#,
             run("body_contains = \"ok\"", "nope", &[]).unwrap(),
             r#"CatchResponseError('body does not contain "ok"')"#
         );
+        assert_eq!(
+            run("body_contains = \"ok\"\nexists = false", "all ok", &[]).unwrap(),
+            r#"CatchResponseError('body contains "ok"')"#
+        );
+    }
+
+    #[test]
+    fn comparisons_on_numbers() {
+        let body = r#"{"n": 7, "f": 2.5, "s": "12", "name": "x"}"#;
+        for (src, pass) in [
+            ("json = \"/n\"\nlt = 8", true),
+            ("json = \"/n\"\nlt = 7", false),
+            ("json = \"/n\"\nle = 7", true),
+            ("json = \"/n\"\ngt = 6.5", true),
+            ("json = \"/n\"\ngt = 7", false),
+            ("json = \"/n\"\nge = 7", true),
+            ("json = \"/n\"\ngt = 0\nlt = 10", true),
+            ("json = \"/n\"\ngt = 0\nlt = 5", false),
+            ("json = \"/f\"\nlt = 3", true),
+            ("json = \"/s\"\ngt = 11", true),
+            ("json = \"/name\"\ngt = 0", false),
+            ("json = \"/n\"\nne = 8", true),
+            ("json = \"/n\"\nne = 7.0", false),
+            ("json = \"/name\"\nne = \"y\"", true),
+        ] {
+            assert_eq!(run(src, body, &[]).is_none(), pass, "{src}");
+        }
+        assert_eq!(
+            run("json = \"/n\"\nlt = 5", body, &[]).unwrap(),
+            "CatchResponseError('JSON /n is 7, expected < 5')"
+        );
+        assert_eq!(
+            run("json = \"/n\"\ngt = 0\nle = 5", body, &[]).unwrap(),
+            "CatchResponseError('JSON /n is 7, expected <= 5')"
+        );
+        assert_eq!(
+            run("json = \"/name\"\nge = 1.5", body, &[]).unwrap(),
+            r#"CatchResponseError('JSON /name is "x", expected >= 1.5')"#
+        );
+        assert_eq!(
+            run("json = \"/n\"\nne = 7", body, &[]).unwrap(),
+            "CatchResponseError('JSON /n is 7, expected anything but 7')"
+        );
+        assert_eq!(
+            run("json = \"/zz\"\ngt = 1", body, &[]).unwrap(),
+            "CatchResponseError('JSON /zz is missing, expected > 1')"
+        );
+        // A header parsed as a number.
+        let h = [("x-queue-depth", " 42 ")];
+        assert_eq!(run("header = \"X-Queue-Depth\"\nlt = 100", "", &h), None);
+        assert_eq!(
+            run("header = \"X-Queue-Depth\"\nlt = 10", "", &h).unwrap(),
+            r#"CatchResponseError('header x-queue-depth is " 42 ", expected < 10')"#
+        );
+    }
+
+    #[test]
+    fn contains_matches_and_in() {
+        let body = r#"{"name": "alice smith", "tags": ["a", "b"], "ids": [1, 2.0], "obj": {"k": 1}, "n": 200}"#;
+        for (src, pass) in [
+            ("json = \"/name\"\ncontains = \"smith\"", true),
+            ("json = \"/name\"\ncontains = \"bob\"", false),
+            ("json = \"/tags\"\ncontains = \"b\"", true),
+            ("json = \"/tags\"\ncontains = \"c\"", false),
+            ("json = \"/ids\"\ncontains = 2", true),
+            ("json = \"/obj\"\ncontains = \"k\"", true),
+            ("json = \"/obj\"\ncontains = \"z\"", false),
+            ("json = \"/n\"\ncontains = 2", false),
+            ("json = \"/name\"\nmatches = \"^alice\\\\s\\\\w+$\"", true),
+            ("json = \"/name\"\nmatches = \"^bob\"", false),
+            ("json = \"/n\"\nmatches = \"^2\\\\d\\\\d$\"", true),
+            ("json = \"/n\"\nin = [200, 201]", true),
+            ("json = \"/n\"\nin = [201, \"x\"]", false),
+            ("json = \"/name\"\nin = [\"alice smith\"]", true),
+        ] {
+            assert_eq!(run(src, body, &[]).is_none(), pass, "{src}");
+        }
+        assert_eq!(
+            run("json = \"/tags\"\ncontains = \"c\"", body, &[]).unwrap(),
+            r#"CatchResponseError('JSON /tags is ["a","b"], expected to contain "c"')"#
+        );
+        assert_eq!(
+            run("json = \"/name\"\nmatches = \"^bob\"", body, &[]).unwrap(),
+            r#"CatchResponseError('JSON /name is "alice smith", expected to match "^bob"')"#
+        );
+        assert_eq!(
+            run("json = \"/n\"\nin = [201, 204]", body, &[]).unwrap(),
+            "CatchResponseError('JSON /n is 200, expected one of 201, 204')"
+        );
+        let h = [("content-type", "application/json; charset=utf-8")];
+        assert_eq!(
+            run("header = \"Content-Type\"\ncontains = \"json\"", "", &h),
+            None
+        );
+        assert_eq!(
+            run("header = \"Content-Type\"\nmatches = \"^text/\"", "", &h).unwrap(),
+            r#"CatchResponseError('header content-type is "application/json; charset=utf-8", expected to match "^text/"')"#
+        );
+        assert_eq!(run("body_matches = \"id=\\\\d+\"", "x id=42 y", &[]), None);
+        assert_eq!(
+            run("body_matches = \"id=\\\\d+\"", "nothing", &[]).unwrap(),
+            r#"CatchResponseError('body does not match "id=\\\\d+"')"#
+        );
+        assert_eq!(
+            run(
+                "body_matches = \"(?i)error\"\nexists = false",
+                "An ERROR",
+                &[]
+            )
+            .unwrap(),
+            r#"CatchResponseError('body matches "(?i)error"')"#
+        );
+    }
+
+    #[test]
+    fn status_checks() {
+        let redirect = compile("status = 302");
+        let at = |check: &Check, status: u16| with_parsed(status, &[], "", |r| check.failure(r));
+        assert_eq!(at(&redirect, 302), None);
+        assert_eq!(
+            at(&redirect, 200).unwrap(),
+            "CatchResponseError('unexpected status code 200, expected 302')"
+        );
+        let list = compile("status = [301, 302]");
+        assert_eq!(at(&list, 301), None);
+        assert_eq!(
+            at(&list, 204).unwrap(),
+            "CatchResponseError('unexpected status code 204, expected 301 or 302')"
+        );
+        assert!(!list.reads_body());
+    }
+
+    #[test]
+    fn url_checks_read_the_final_url() {
+        let at = |src: &str, url: &str| {
+            let check = compile(src);
+            assert!(!check.reads_body());
+            with_parsed_url(200, url, &[], "", |r| check.failure(r))
+        };
+        let welcome = "http://localhost:8080/welcome?user=1";
+        assert_eq!(at("url_contains = \"welcome\"", welcome), None);
+        assert_eq!(
+            at(
+                "url_contains = \"welcome\"",
+                "http://localhost:8080/login?failed=1"
+            )
+            .unwrap(),
+            r#"CatchResponseError('url is "http://localhost:8080/login?failed=1", expected to contain "welcome"')"#
+        );
+        assert_eq!(at(&format!("url = \"{welcome}\""), welcome), None);
+        assert_eq!(at("url = \"/welcome?user=1\"", welcome), None);
+        assert_eq!(
+            at("url = \"/welcome\"", welcome).unwrap(),
+            r#"CatchResponseError('url is "/welcome?user=1", expected "/welcome"')"#
+        );
+        assert_eq!(
+            at(
+                "url_contains = \"welcome\"\nmessage = \"Login failed\"",
+                "http://h/login"
+            )
+            .unwrap(),
+            "CatchResponseError('Login failed')"
+        );
+    }
+
+    #[test]
+    fn cookie_checks_read_set_cookie() {
+        let set = [
+            ("set-cookie", "session=abc123; Path=/; HttpOnly"),
+            ("set-cookie", "theme=dark"),
+            ("set-cookie", "old=; Max-Age=0"),
+            (
+                "set-cookie",
+                "gone=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            ),
+        ];
+        let check = compile("cookie = \"session\"");
+        assert!(!check.reads_body());
+        assert_eq!(with_parsed(200, &set, "", |r| check.failure(r)), None);
+        assert_eq!(
+            run("cookie = \"session\"\nequals = \"abc123\"", "", &set),
+            None
+        );
+        assert_eq!(
+            run("cookie = \"theme\"\nin = [\"dark\", \"light\"]", "", &set),
+            None
+        );
+        assert_eq!(
+            run("cookie = \"session\"\nequals = \"x\"", "", &set).unwrap(),
+            r#"CatchResponseError('cookie session is "abc123", expected "x"')"#
+        );
+        for deleted in ["old", "gone", "never"] {
+            assert_eq!(
+                run(&format!("cookie = \"{deleted}\""), "", &set).unwrap(),
+                format!("CatchResponseError('cookie {deleted} is not set by the response')")
+            );
+            assert_eq!(
+                run(&format!("cookie = \"{deleted}\"\nexists = false"), "", &set),
+                None
+            );
+        }
+        assert_eq!(
+            run("cookie = \"session\"\nexists = false", "", &set).unwrap(),
+            r#"CatchResponseError('cookie session is present ("abc123")')"#
+        );
+        // The last Set-Cookie of a name wins.
+        let twice = [("set-cookie", "a=1"), ("set-cookie", "a=2")];
+        assert_eq!(run("cookie = \"a\"\nequals = 2", "", &twice), None);
+    }
+
+    #[test]
+    fn css_checks() {
+        let page = r#"<html><h1> Welcome back </h1><input name="csrf" value="tok"></html>"#;
+        assert_eq!(run("css = \"h1\"", page, &[]), None);
+        assert_eq!(run("css = \"h1\"\ncontains = \"Welcome\"", page, &[]), None);
+        assert_eq!(
+            run(
+                "css = \"input[name=csrf]\"\nattr = \"value\"\nequals = \"tok\"",
+                page,
+                &[]
+            ),
+            None
+        );
+        assert_eq!(run("css = \"h2.error\"\nexists = false", page, &[]), None);
+        assert_eq!(
+            run("css = \"h2.error\"", page, &[]).unwrap(),
+            r#"CatchResponseError('no element matches css "h2.error"')"#
+        );
+        assert_eq!(
+            run("css = \"h1\"\nequals = \"Bye\"", page, &[]).unwrap(),
+            r#"CatchResponseError('css "h1" is "Welcome back", expected "Bye"')"#
+        );
+        assert_eq!(
+            run("css = \"input\"\nattr = \"data-x\"", page, &[]).unwrap(),
+            r#"CatchResponseError('no element matched by css "input" has an attribute "data-x"')"#
+        );
+        assert!(compile("css = \"h1\"").reads_body());
+    }
+
+    #[test]
+    fn expr_checks() {
+        let body = r#"{"data": {"foo": 1, "items": [1, 2, 3]}}"#;
+        assert_eq!(run("expr = \"json.data.foo == 1\"", body, &[]), None);
+        assert_eq!(
+            run("expr = \"json.data.foo == 2\"", body, &[]).unwrap(),
+            "CatchResponseError('expr `json.data.foo == 2` is false')"
+        );
+        assert_eq!(
+            run("expr = \"json.data.bar.baz == 2\"", body, &[]).unwrap(),
+            "CatchResponseError('expr `json.data.bar.baz == 2` is false')"
+        );
+        assert_eq!(
+            run(
+                "expr = \"json.data.items | length >= 3 and status == 200\"",
+                body,
+                &[]
+            ),
+            None
+        );
+        let not_json = run("expr = \"json.data.foo == 1\"", "<html>", &[]).unwrap();
+        assert!(
+            not_json.starts_with("CatchResponseError('Could not parse response as JSON. <html>"),
+            "{not_json}"
+        );
+        let bad = run("expr = \"json.data.foo + 'x' == 1\"", body, &[]).unwrap();
+        assert!(
+            bad.starts_with("CatchResponseError('expr could not be evaluated: "),
+            "{bad}"
+        );
+        assert!(!compile("expr = \"status == 200\"").reads_body());
+        assert!(compile("expr = \"'ok' in text\"").reads_body());
+        assert!(compile("expr = \"json.a\"").reads_body());
+    }
+
+    #[test]
+    fn if_makes_a_check_conditional() {
+        let src =
+            "json = \"/items\"\nexists = true\nif = \"status == 200 and json.kind == 'list'\"";
+        assert_eq!(run(src, r#"{"kind": "item"}"#, &[]), None);
+        assert_eq!(
+            run(src, r#"{"kind": "list"}"#, &[]).unwrap(),
+            "CatchResponseError('JSON /items is missing')"
+        );
+        let header_only = compile("header = \"X-A\"\nif = \"headers['x-b'] == '1'\"");
+        assert!(!header_only.reads_body());
+        let run_h = |h: &[(&str, &str)]| with_parsed(200, h, "", |r| header_only.failure(r));
+        assert_eq!(run_h(&[]), None);
+        assert!(run_h(&[("x-b", "1")]).is_some());
+        assert_eq!(run_h(&[("x-b", "1"), ("x-a", "v")]), None);
+        assert!(compile("header = \"X-A\"\nif = \"json.x\"").reads_body());
+        // Each template gets what it reads: an `if` on the status is not held back by a
+        // message that reads a JSON body the response does not have.
+        let check = compile(
+            "header = \"X-A\"\nif = \"status == 200\"\nmessage = \"no X-A ({{ json.error }})\"",
+        );
+        assert_eq!(
+            with_parsed(200, &[], "<html>", |r| check.failure(r)).unwrap(),
+            "CatchResponseError('no X-A ()')"
+        );
+    }
+
+    #[test]
+    fn templated_messages() {
+        let body = r#"{"data": {"foo": "zap"}}"#;
+        assert_eq!(
+            run(
+                "json = \"/data/foo\"\nequals = \"bar\"\nmessage = \"unexpected foo {{ json.data.foo }} in {{ text }} ({{ status }}, {{ headers['x-id'] }})\"",
+                body,
+                &[("x-id", "7")]
+            )
+            .unwrap(),
+            r#"CatchResponseError('unexpected foo zap in {"data": {"foo": "zap"}} (200, 7)')"#
+        );
+        // A message reading json on a body that is not JSON: json is undefined.
+        assert_eq!(
+            run(
+                "body_contains = \"ok\"\nmessage = \"bad [{{ json.error }}] at {{ url }}\"",
+                "<html>",
+                &[]
+            )
+            .unwrap(),
+            "CatchResponseError('bad [] at http://localhost:8080/users?skip=0')"
+        );
+        let long = "x".repeat(2000);
+        let msg = run(
+            "body_contains = \"ok\"\nmessage = \"{{ text }}\"",
+            &long,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(msg, format!("CatchResponseError('{}...')", "x".repeat(500)));
+        let failed = run(
+            "json = \"/data/foo\"\nequals = 1\nmessage = \"{{ json.data.foo + 1 }}\"",
+            body,
+            &[],
+        )
+        .unwrap();
+        assert!(
+            failed.starts_with(r#"CatchResponseError('JSON /data/foo is "zap", expected 1 (the message template failed: invalid operation: "#),
+            "{failed}"
+        );
+        // Only a message that reads the body makes the check read it.
+        assert!(!compile("header = \"a\"\nmessage = \"{{ status }} {{ url }}\"").reads_body());
+        assert!(compile("header = \"a\"\nmessage = \"{{ text[:20] }}\"").reads_body());
+        assert!(!compile("header = \"a\"\nmessage = \"plain\"").reads_body());
     }
 
     #[test]
     fn invalid_checks_are_rejected() {
-        for bad in [
-            "equals = 1",
-            "json = \"/a\"\nheader = \"b\"",
-            "json = \"a\"",
-            "json = \"/a\"\nequals = 1\nexists = true",
-            "header = \"bad header\"",
-            "body_contains = \"x\"\nequals = 1",
+        for (bad, key) in [
+            ("equals = 1", None),
+            ("json = \"/a\"\nheader = \"b\"", Some("header")),
+            ("json = \"a\"", Some("json")),
+            ("json = \"/a/*/b\"", Some("json")),
+            ("json = \"/a\"\nequals = 1\nexists = true", Some("exists")),
+            ("json = \"/a\"\nlt = 1\nexists = false", Some("exists")),
+            ("header = \"bad header\"", Some("header")),
+            ("body_contains = \"x\"\nequals = 1", Some("equals")),
+            ("status = 302\nequals = 1", Some("equals")),
+            ("status = 302\nexists = true", Some("exists")),
+            ("status = []", Some("status")),
+            ("status = 99", Some("status")),
+            ("status = \"302\"", Some("status")),
+            ("url = \"/a\"\ncontains = \"b\"", Some("contains")),
+            ("url_contains = \"a\"\nexists = false", Some("exists")),
+            ("expr = \"1 ==\"", Some("expr")),
+            ("expr = \"jsn.a\"", Some("expr")),
+            ("json = \"/a\"\nlt = \"5\"", Some("lt")),
+            ("json = \"/a\"\nmatches = \"(\"", Some("matches")),
+            ("body_matches = \"(\"", Some("body_matches")),
+            ("json = \"/a\"\nin = []", Some("in")),
+            ("json = \"/a\"\nattr = \"href\"", Some("attr")),
+            ("css = \"a[\"", Some("css")),
+            ("cookie = \"\"", Some("cookie")),
+            ("json = \"/a\"\nif = \"\"", Some("if")),
+            (
+                "json = \"/a\"\nmessage = \"{{ user_ids }}\"",
+                Some("message"),
+            ),
+            ("json = \"/a\"\nequalz = 1", Some("equalz")),
         ] {
-            assert!(Check::compile(&def(bad)).is_err(), "{bad}");
+            let e = err(bad);
+            assert_eq!(e.key.as_deref(), key, "{bad}: {}", e.message);
         }
+        let e = err("json = \"/a\"\nequalz = 1");
+        assert_eq!(
+            e.message,
+            format!(
+                "unknown key `equalz` in a check; did you mean `equals`? (expected one of: {})",
+                CHECK_KEYS.join(", ")
+            )
+        );
+        assert!(err("expr = \"jsn.a\"")
+            .message
+            .contains("did you mean `json`?"));
+        assert!(err("json = \"/a\"\nheader = \"b\"")
+            .message
+            .contains("both `json` and `header`"));
+        assert_eq!(
+            String::from(err("json = \"/a\"\nequalz = 1"))
+                .split(':')
+                .next(),
+            Some("`equalz`")
+        );
+    }
+
+    #[test]
+    fn keys_are_found_in_the_entry_text() {
+        let entry = r#"{ json = "/equals", message = 'x equals = y', "equals" = 1, equalz=2 }"#;
+        assert_eq!(find_key(entry, "equals"), entry.find("\"equals\" ="));
+        assert_eq!(find_key(entry, "equalz"), entry.find("equalz="));
+        assert_eq!(find_key(entry, "json"), Some(2));
+        assert_eq!(find_key(entry, "nope"), None);
+        assert_eq!(find_key("xjson = 1", "json"), None);
+        let table = "json = \"/a\" # equals = 2\nm = \"\"\"\nequals = 3\"\"\"\nequals = 1\n";
+        assert_eq!(find_key(table, "equals"), table.rfind("equals = 1"));
+        assert_eq!(find_key("x = \"é\"\nequals = 1", "equals"), Some(9));
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_path() {
+        let load = |text: &str| crate::load_str("s.toml", text).unwrap_err().to_string();
+        let e = load("[users.X]\n[[users.X.tasks]]\nrequest = { path = \"/\", checks = [{ json = \"/a\" }, { json = \"/b\", equalz = 1 }] }\n");
+        assert_eq!(
+            e,
+            format!(
+                "s.toml:3:67: `users.X.tasks[0].request.checks[1].equalz`: unknown key `equalz` in a check; did you mean `equals`? (expected one of: {})",
+                CHECK_KEYS.join(", ")
+            )
+        );
+        let e = load("[users.X]\n[[users.X.tasks]]\n[users.X.tasks.request]\npath = \"/\"\n[[users.X.tasks.request.extract]]\nvar = \"v\"\njson = \"/a\"\n  pik = \"random\"\n");
+        assert!(
+            e.starts_with("s.toml:8:3: `users.X.tasks[0].request.extract[0].pik`: unknown key `pik` in an extract; did you mean `pick`?"),
+            "{e}"
+        );
+        // Other problems are reported at the entry, the message naming the key.
+        let e = load("[users.X]\n[[users.X.tasks]]\nrequest = { path = \"/\", checks = [{ json = \"/n\", lt = \"5\" }] }\n");
+        assert_eq!(
+            e,
+            "s.toml:3:35: `users.X.tasks[0].request.checks[0]`: `lt` compares numbers; give a number, not \"5\""
+        );
+        // A value of the wrong type is still serde's, located in the entry.
+        let e = load("[users.X]\n[[users.X.tasks]]\nrequest = { path = \"/\", checks = [{ json = \"/n\", exists = \"yes\" }] }\n");
+        assert!(e.starts_with("s.toml:3:"), "{e}");
+        assert!(e.contains("expected a boolean"), "{e}");
+    }
+
+    #[test]
+    fn compiled_checks_and_extracts_can_be_shared_across_threads() {
+        fn shared<T: Send + Sync + Clone>() {}
+        shared::<Check>();
+        shared::<crate::extract::Extract>();
+        shared::<crate::step::Step>();
     }
 }

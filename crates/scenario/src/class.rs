@@ -1,10 +1,11 @@
-//! The compiled plan the engine runs: `Scenarios` (all user classes, sorted by name),
-//! `UserClass`, `Task`; Locust's tag filtering (§6.3), the task-ratio helper for
-//! `--show-task-ratio`, and the skip-while-absent rule for tasks.
+//! The compiled plan the engine runs: `Scenarios` (all user classes, sorted by name, and
+//! each file's `[[setup]]`/`[[teardown]]` steps), `UserClass`, `Task`; Locust's tag
+//! filtering (§6.3), the task-ratio helper for `--show-task-ratio`, and the
+//! skip-while-absent rule for tasks.
 
 use std::path::PathBuf;
 
-use crate::step::Step;
+use crate::action::{Action, SetVars};
 use crate::vars::UserVars;
 use crate::wait::WaitTime;
 
@@ -13,6 +14,25 @@ use crate::wait::WaitTime;
 pub struct Scenarios {
     /// Sorted by name.
     pub classes: Vec<UserClass>,
+    /// Each file's run steps, in load order (files without any are left out).
+    pub run_steps: Vec<RunSteps>,
+}
+
+/// A file's `[[setup]]` (run once before any user starts) and `[[teardown]]` (once after
+/// the last user stopped), and the variables setup leaves for every user.
+#[derive(Debug, Clone)]
+pub struct RunSteps {
+    pub source: PathBuf,
+    pub setup: Vec<Action>,
+    pub teardown: Vec<Action>,
+    /// What setup extracts or sets: read-only globals of every user.
+    pub globals: Vec<String>,
+}
+
+impl RunSteps {
+    pub fn is_empty(&self) -> bool {
+        self.setup.is_empty() && self.teardown.is_empty()
+    }
 }
 
 impl Scenarios {
@@ -40,8 +60,12 @@ pub struct UserClass {
     /// Class tags (already merged into each task's tags).
     pub tags: Vec<String>,
     pub tasks: Vec<Task>,
-    pub on_start: Vec<Step>,
-    pub on_stop: Vec<Step>,
+    pub on_start: Vec<Action>,
+    pub on_stop: Vec<Action>,
+    /// `vars`: set once per user, before `on_start`.
+    pub vars: Option<SetVars>,
+    /// Tasks run in written order, one after the other (Locust's SequentialTaskSet).
+    pub sequential: bool,
     /// The file that defines the class.
     pub source: PathBuf,
     /// Position in definition order (files in load order, classes in file order): how
@@ -57,9 +81,11 @@ pub struct Task {
     pub weight: u32,
     /// Class tags plus the task's own, deduplicated.
     pub tags: Vec<String>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Action>,
     /// Variables extracted by other tasks (or on_start) that this task reads.
     pub requires: Vec<String>,
+    /// A failed request ends the task (by default the task goes on, as in Locust).
+    pub stop_on_failure: bool,
 }
 
 impl Task {
@@ -71,6 +97,16 @@ impl Task {
 }
 
 impl UserClass {
+    /// Every request step of the class: on_start, on_stop and the tasks', nested ones too.
+    pub fn requests(&self) -> Vec<&crate::step::Step> {
+        let mut all = Action::requests(&self.on_start);
+        all.extend(Action::requests(&self.on_stop));
+        for task in &self.tasks {
+            all.extend(Action::requests(&task.steps));
+        }
+        all
+    }
+
     /// Locust's `--tags` / `--exclude-tags`: with `include`, keep tasks having at least
     /// one listed tag (untagged tasks are dropped); with `exclude`, drop tasks having any
     /// listed tag. An empty `tasks` afterwards means "had no tasks left after filtering".

@@ -10,6 +10,14 @@ use crate::vars::UserVars;
 
 impl Step {
     /// The stats name when no template decides it; None for templated names.
+    /// The method, when it is no template.
+    pub fn static_method(&self) -> Option<&http::Method> {
+        match &self.method {
+            crate::step::MethodTpl::Static(method) => Some(method),
+            crate::step::MethodTpl::Dynamic(_) => None,
+        }
+    }
+
     pub fn static_name(&self) -> Option<String> {
         if let Some(fixed) = &self.fixed {
             return Some(fixed.name.clone());

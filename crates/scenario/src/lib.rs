@@ -10,9 +10,11 @@
     reason = "load-time errors are cold; their detail matters more than their size"
 )]
 
+mod action;
 mod body;
 mod check;
 mod class;
+mod clock;
 mod compile;
 mod error;
 mod extract;
@@ -20,16 +22,20 @@ mod introspect;
 mod model;
 mod request;
 mod response;
+mod response_template;
+mod select;
 mod source;
 mod step;
 mod template;
+mod template_scan;
 mod vars;
 mod wait;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use class::{Scenarios, Task, UserClass};
+pub use action::{Action, Branch, Condition, Items, Repeat, Rounds, SetVars, MAX_ROUNDS};
+pub use class::{RunSteps, Scenarios, Task, UserClass};
 pub use error::{Location, ScenarioError, StepError};
 pub use response::{catch_response_error, http_error, Outcome, ResponseView};
 pub use source::closest;
@@ -41,11 +47,29 @@ pub use wait::WaitTime;
 /// skipping names starting with `_`), compiles every user class, and returns them
 /// sorted by name. Fails on the first problem found.
 pub fn load(paths: &[PathBuf]) -> Result<Scenarios, ScenarioError> {
+    load_with(paths, &LoadOptions::default())
+}
+
+/// What a load takes besides the files.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--var KEY=VALUE`: every template reads them as `{{ vars.KEY }}` (text); a template
+    /// reading a key not given here is a load-time error.
+    pub vars: BTreeMap<String, String>,
+}
+
+/// [`load`] with options (the command line's `--var`s).
+pub fn load_with(paths: &[PathBuf], options: &LoadOptions) -> Result<Scenarios, ScenarioError> {
     let files = source::read_all(paths)?;
     let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut classes = Vec::new();
+    let mut run_steps = Vec::new();
     for file in &files {
-        for class in compile::compile_file(file)? {
+        let (compiled, run) = compile::compile_file(file, options)?;
+        if !run.is_empty() && !run_steps.iter().any(|r: &RunSteps| r.source == run.source) {
+            run_steps.push(run);
+        }
+        for class in compiled {
             if let Some(first) = seen.get(&class.name) {
                 if *first != class.source {
                     return Err(ScenarioError::DuplicateClass {
@@ -65,13 +89,28 @@ pub fn load(paths: &[PathBuf]) -> Result<Scenarios, ScenarioError> {
         return Err(ScenarioError::NoUserClass);
     }
     classes.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Scenarios { classes })
+    Ok(Scenarios { classes, run_steps })
 }
 
 /// Compiles scenario text as if read from `path` (for tests and `--config`-style use).
 pub fn load_str(path: impl Into<PathBuf>, text: &str) -> Result<Scenarios, ScenarioError> {
+    load_str_with(path, text, &LoadOptions::default())
+}
+
+/// [`load_str`] with options.
+pub fn load_str_with(
+    path: impl Into<PathBuf>,
+    text: &str,
+    options: &LoadOptions,
+) -> Result<Scenarios, ScenarioError> {
     let file = source::parse(path.into(), text.to_string())?;
-    let mut classes: Vec<UserClass> = compile::compile_file(&file)?
+    let (compiled, run) = compile::compile_file(&file, options)?;
+    let run_steps = if run.is_empty() {
+        Vec::new()
+    } else {
+        vec![run]
+    };
+    let mut classes: Vec<UserClass> = compiled
         .into_iter()
         .enumerate()
         .map(|(order, class)| UserClass { order, ..class })
@@ -80,5 +119,5 @@ pub fn load_str(path: impl Into<PathBuf>, text: &str) -> Result<Scenarios, Scena
         return Err(ScenarioError::NoUserClass);
     }
     classes.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Scenarios { classes })
+    Ok(Scenarios { classes, run_steps })
 }

@@ -6,18 +6,19 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use minijinja::Environment;
 use toml::Spanned;
 
-use crate::body::{Body, JsonTpl};
+use crate::body::Body;
 use crate::check::{Check, StatusRule};
 use crate::error::{Location, ScenarioError};
 use crate::extract::Extract;
 use crate::model::{Pairs, RequestDef};
 use crate::source::{suggest, SourceFile};
-use crate::step::{default_name, encode_query, MethodTpl, RenderedRequest, SendOptions, Step};
+use crate::step::{
+    default_name, encode_query, ClassHeader, MethodTpl, RenderedRequest, SendOptions, Step,
+};
 use crate::template::{Template, TemplateCompiler, BUILTIN_FUNCS, BUILTIN_VARS};
 
 /// What compiling a request needs to know about its surroundings.
@@ -44,7 +45,12 @@ impl Cx<'_> {
         }
     }
 
-    fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn invalid(
+        &self,
+        span: Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::Invalid {
             at: self.loc(span, key),
             message: message.into(),
@@ -52,7 +58,7 @@ impl Cx<'_> {
     }
 
     /// Compiles a template and checks each variable it reads against the class.
-    fn template(
+    pub(crate) fn template(
         &mut self,
         src: &Spanned<String>,
         key: &str,
@@ -106,7 +112,13 @@ pub(crate) fn compile_request(
         }
         Some(m) => MethodTpl::Dynamic(cx.template(m, &format!("{key}.method"), task, &mut used)?),
     };
-    let path = cx.template(&def.path, &format!("{key}.path"), task, &mut used)?;
+    let Some(path_src) = &def.path else {
+        return Err(ScenarioError::Invalid {
+            at: cx.loc(0..0, key),
+            message: "a request needs `path`".into(),
+        });
+    };
+    let path = cx.template(path_src, &format!("{key}.path"), task, &mut used)?;
     let mut query = Vec::new();
     for (k, v) in &def.query.0 {
         let vkey = format!("{key}.query.{k}");
@@ -130,21 +142,13 @@ pub(crate) fn compile_request(
         Some(n) => Some(cx.template(n, &format!("{key}.name"), task, &mut used)?),
         None => None,
     };
-    let (headers, dyn_headers) = compile_headers(cx, def, key, task, &mut used)?;
-    let body = compile_body(cx, def, key, task, &mut used)?;
-    let mut headers = headers;
-    if matches!(body, Body::Json(_) | Body::Static(_)) && def.json.is_some() {
-        let has_ct = headers.contains_key(http::header::CONTENT_TYPE)
-            || dyn_headers
-                .iter()
-                .any(|(n, _)| n == http::header::CONTENT_TYPE);
-        if !has_ct {
-            headers.insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-        }
-    }
+    let (headers, dyn_headers, class_headers) = compile_headers(cx, def, key, task, &mut used)?;
+    let (body, content_type) = crate::body::compile(cx, def, key, task, &mut used)?;
+    let (mut headers, mut dyn_headers) = (headers, dyn_headers);
+    let class_sets_type = class_headers
+        .iter()
+        .any(|h| h.name == http::header::CONTENT_TYPE);
+    content_type.apply(&mut headers, &mut dyn_headers, class_sets_type);
     let status = match &def.success_status {
         None => StatusRule::Default,
         Some(list) => {
@@ -176,14 +180,14 @@ pub(crate) fn compile_request(
     for (i, c) in def.checks.iter().enumerate() {
         checks.push(
             Check::compile(c.get_ref())
-                .map_err(|m| cx.invalid(c.span(), &format!("{key}.checks[{i}]"), m))?,
+                .map_err(|e| e.locate(cx, c.span(), &format!("{key}.checks[{i}]")))?,
         );
     }
     let mut extracts = Vec::new();
     for (i, e) in def.extract.iter().enumerate() {
         extracts.push(
             Extract::compile(e.get_ref())
-                .map_err(|m| cx.invalid(e.span(), &format!("{key}.extract[{i}]"), m))?,
+                .map_err(|m| m.locate(cx, e.span(), &format!("{key}.extract[{i}]")))?,
         );
     }
     let send = SendOptions {
@@ -199,6 +203,8 @@ pub(crate) fn compile_request(
         name,
         headers,
         dyn_headers,
+        class_headers: class_headers.into(),
+        stop_on_failure: def.stop_on_failure.as_ref().map(|s| *s.get_ref()),
         body,
         status,
         checks,
@@ -269,6 +275,7 @@ fn fixed_request(step: &Step) -> Option<RenderedRequest> {
         && step.query.iter().all(|(_, t)| t.is_static())
         && step.name.as_ref().is_none_or(Template::is_static)
         && step.dyn_headers.is_empty()
+        && step.class_headers.is_empty()
         && step.body.is_static();
     if !all_static {
         return None;
@@ -290,6 +297,7 @@ fn fixed_request(step: &Step) -> Option<RenderedRequest> {
         .name
         .as_ref()
         .map(text)
+        .filter(|n| !n.is_empty())
         .unwrap_or_else(|| default_name(&url));
     let body = match &step.body {
         Body::Static(b) => Some(b.clone()),
@@ -304,7 +312,7 @@ fn fixed_request(step: &Step) -> Option<RenderedRequest> {
     })
 }
 
-type Headers = (HeaderMap, Vec<(HeaderName, Template)>);
+type Headers = (HeaderMap, Vec<(HeaderName, Template)>, Vec<ClassHeader>);
 
 /// Class headers, then the request's (a request header replaces a class one).
 fn compile_headers(
@@ -315,32 +323,46 @@ fn compile_headers(
     used: &mut BTreeSet<String>,
 ) -> Result<Headers, ScenarioError> {
     let class_key = format!("users.{}.headers", cx.class);
-    let mut merged: Vec<(HeaderName, String, &Spanned<String>)> = Vec::new();
+    let mut merged: Vec<(HeaderName, String, &Spanned<String>, bool)> = Vec::new();
     let class_headers = cx.class_headers;
     let sources = class_headers
         .0
         .iter()
-        .map(|(n, v)| (n, v, class_key.clone()))
+        .map(|(n, v)| (n, v, class_key.clone(), true))
         .chain(
             def.headers
                 .0
                 .iter()
-                .map(|(n, v)| (n, v, format!("{key}.headers"))),
+                .map(|(n, v)| (n, v, format!("{key}.headers"), false)),
         );
-    for (name, value, prefix) in sources {
+    for (name, value, prefix, of_class) in sources {
         let hkey = format!("{prefix}.{name}");
         let hname = HeaderName::from_bytes(name.as_bytes()).map_err(|_| ScenarioError::Header {
             at: cx.loc(value.span(), &hkey),
             name: name.clone(),
             reason: "not a valid header name".into(),
         })?;
-        merged.retain(|(n, _, _)| *n != hname);
-        merged.push((hname, hkey, value));
+        merged.retain(|(n, _, _, _)| *n != hname);
+        merged.push((hname, hkey, value, of_class));
     }
     let mut fixed = HeaderMap::new();
     let mut dynamic = Vec::new();
-    for (hname, hkey, value) in merged {
-        let t = cx.template(value, &hkey, task, used)?;
+    let mut class_dynamic = Vec::new();
+    for (hname, hkey, value, of_class) in merged {
+        // A class header's variables never hold a request back: until they are set, the
+        // header is not sent (the login in on_start that sets a token runs without it).
+        let mut own = BTreeSet::new();
+        let needs = if of_class { &mut own } else { &mut *used };
+        let t = cx.template(value, &hkey, task, needs)?;
+        if of_class && !t.is_static() {
+            class_dynamic.push(ClassHeader {
+                name: hname,
+                template: t,
+                needs: own.into_iter().collect(),
+                volatile: !crate::template_scan::scan(value.get_ref()).calls.is_empty(),
+            });
+            continue;
+        }
         match &t {
             Template::Static(s) => {
                 let v = HeaderValue::from_str(s).map_err(|_| ScenarioError::Header {
@@ -353,86 +375,5 @@ fn compile_headers(
             Template::Dynamic(_) => dynamic.push((hname, t)),
         }
     }
-    Ok((fixed, dynamic))
-}
-
-fn compile_body(
-    cx: &mut Cx<'_>,
-    def: &RequestDef,
-    key: &str,
-    task: &str,
-    used: &mut BTreeSet<String>,
-) -> Result<Body, ScenarioError> {
-    match (&def.json, &def.body) {
-        (Some(j), Some(_)) => Err(cx.invalid(
-            j.span(),
-            &format!("{key}.json"),
-            "use either `json` or `body`, not both",
-        )),
-        (None, None) => Ok(Body::None),
-        (None, Some(b)) => {
-            let t = cx.template(b, &format!("{key}.body"), task, used)?;
-            Ok(match t {
-                Template::Static(s) => Body::Static(Bytes::from(s.to_string())),
-                t => Body::Text(t),
-            })
-        }
-        (Some(j), None) => {
-            let tree = json_tree(
-                cx,
-                j.get_ref(),
-                j.span(),
-                &format!("{key}.json"),
-                task,
-                used,
-            )?;
-            if tree.is_static() {
-                let env = minijinja::Environment::new();
-                let value = tree
-                    .render(&env, &minijinja::Value::UNDEFINED)
-                    .map_err(|e| cx.invalid(j.span(), &format!("{key}.json"), e.to_string()))?;
-                let bytes = serde_json::to_vec(&value)
-                    .map_err(|e| cx.invalid(j.span(), &format!("{key}.json"), e.to_string()))?;
-                Ok(Body::Static(Bytes::from(bytes)))
-            } else {
-                Ok(Body::Json(tree))
-            }
-        }
-    }
-}
-
-fn json_tree(
-    cx: &mut Cx<'_>,
-    value: &toml::Value,
-    span: Range<usize>,
-    key: &str,
-    task: &str,
-    used: &mut BTreeSet<String>,
-) -> Result<JsonTpl, ScenarioError> {
-    Ok(match value {
-        toml::Value::String(s) => {
-            JsonTpl::Str(cx.template(&Spanned::new(span, s.clone()), key, task, used)?)
-        }
-        toml::Value::Array(items) => JsonTpl::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| json_tree(cx, v, span.clone(), &format!("{key}[{i}]"), task, used))
-                .collect::<Result<_, _>>()?,
-        ),
-        toml::Value::Table(t) => JsonTpl::Object(
-            t.iter()
-                .map(|(k, v)| {
-                    Ok((
-                        k.clone(),
-                        json_tree(cx, v, span.clone(), &format!("{key}.{k}"), task, used)?,
-                    ))
-                })
-                .collect::<Result<_, ScenarioError>>()?,
-        ),
-        other => JsonTpl::Literal(
-            serde_json::to_value(other)
-                .map_err(|e| cx.invalid(span.clone(), key, e.to_string()))?,
-        ),
-    })
+    Ok((fixed, dynamic, class_dynamic))
 }

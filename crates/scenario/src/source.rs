@@ -12,6 +12,8 @@ pub(crate) struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub def: FileDef,
+    /// Files its requests send (`files`, `body_file`), each read once.
+    pub assets: crate::body::Assets,
 }
 
 impl SourceFile {
@@ -90,7 +92,12 @@ fn declares_users(text: &str) -> bool {
 /// Parses one file into the serde model, turning toml errors into located errors.
 pub(crate) fn parse(path: PathBuf, text: String) -> Result<SourceFile, ScenarioError> {
     match toml::from_str::<FileDef>(&text) {
-        Ok(def) => Ok(SourceFile { path, text, def }),
+        Ok(def) => Ok(SourceFile {
+            path,
+            text,
+            def,
+            assets: Default::default(),
+        }),
         Err(err) => Err(convert_error(&path, &text, &err)),
     }
 }

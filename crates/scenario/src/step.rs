@@ -39,6 +39,17 @@ pub struct SendOptions {
     pub read_timeout: Option<std::time::Duration>,
 }
 
+/// A templated class header and the variables it reads.
+#[derive(Debug, Clone)]
+pub(crate) struct ClassHeader {
+    pub name: HeaderName,
+    pub template: Template,
+    pub needs: Vec<String>,
+    /// It calls a function (`uuid()`, `now()`, `totp(...)`): rendered for every request,
+    /// where one that only reads variables is rendered once until a variable changes.
+    pub volatile: bool,
+}
+
 /// The request method: fixed at load, or a template checked when rendered.
 #[derive(Debug, Clone)]
 pub(crate) enum MethodTpl {
@@ -59,6 +70,11 @@ pub struct Step {
     pub(crate) name: Option<Template>,
     pub(crate) headers: HeaderMap,
     pub(crate) dyn_headers: Vec<(HeaderName, Template)>,
+    /// The class's templated headers the request does not set itself: rendered once per
+    /// user (again when a variable changes), left out while a variable they read is unset.
+    pub(crate) class_headers: Arc<[ClassHeader]>,
+    /// Whether a failure of this request ends its task; None leaves it to the task.
+    pub(crate) stop_on_failure: Option<bool>,
     pub(crate) body: Body,
     pub(crate) status: StatusRule,
     pub(crate) checks: Vec<Check>,
@@ -81,6 +97,11 @@ impl Step {
         &self.needs
     }
 
+    /// Whether a failure of this request ends its task (None: as the task says).
+    pub fn stop_on_failure(&self) -> Option<bool> {
+        self.stop_on_failure
+    }
+
     pub fn send_options(&self) -> SendOptions {
         self.send
     }
@@ -89,6 +110,12 @@ impl Step {
     /// body is counted as it streams in and never held.
     pub fn reads_body(&self) -> bool {
         self.checks.iter().any(Check::reads_body) || self.extracts.iter().any(Extract::reads_body)
+    }
+
+    /// Whether a check or an extraction reads the answer (its URL included); with
+    /// neither, only the status decides.
+    pub fn inspects_response(&self) -> bool {
+        !self.checks.is_empty() || !self.extracts.is_empty()
     }
 
     /// Names of the variables this step extracts.
@@ -112,8 +139,27 @@ impl Step {
         let result = match &self.fixed {
             Some(fixed) => Ok(RenderedRequest::clone(fixed)),
             None => {
+                if !self.class_headers.is_empty() {
+                    self.refresh_class_headers(vars, rng.next_u64());
+                }
                 let (ctx, rt) = context(vars, rng.next_u64());
-                let result = self.render_dynamic(&ctx);
+                let result = self.render_dynamic(&ctx).map(|mut request| {
+                    if let Some((_, class)) = &vars.class_headers {
+                        for (name, value) in class {
+                            if !request.headers.contains_key(name) {
+                                request.headers.insert(name.clone(), value.clone());
+                            }
+                        }
+                    }
+                    for header in self.class_headers.iter().filter(|h| h.volatile) {
+                        if !request.headers.contains_key(&header.name) {
+                            if let Some(value) = self.render_class_header(header, vars, &ctx) {
+                                request.headers.insert(header.name.clone(), value);
+                            }
+                        }
+                    }
+                    request
+                });
                 vars.counter = rt.counter.load(Ordering::Relaxed);
                 result
             }
@@ -125,11 +171,47 @@ impl Step {
         result
     }
 
+    /// Renders the class headers for this user when a variable changed since they were
+    /// last rendered; one that reads an unset variable, or fails, is left out.
+    fn refresh_class_headers(&self, vars: &mut UserVars, seed: u64) {
+        if vars
+            .class_headers
+            .as_ref()
+            .is_some_and(|(at, _)| *at == vars.generation)
+        {
+            return;
+        }
+        let (ctx, rt) = context(vars, seed);
+        let mut rendered = HeaderMap::new();
+        for header in self.class_headers.iter().filter(|h| !h.volatile) {
+            if let Some(value) = self.render_class_header(header, vars, &ctx) {
+                rendered.insert(header.name.clone(), value);
+            }
+        }
+        vars.counter = rt.counter.load(Ordering::Relaxed);
+        vars.class_headers = Some((vars.generation, rendered));
+    }
+
+    /// One class header's value; None while a variable it reads is unset, or when it
+    /// fails or is not a valid header value (the header is then left out).
+    fn render_class_header(
+        &self,
+        header: &ClassHeader,
+        vars: &UserVars,
+        ctx: &minijinja::Value,
+    ) -> Option<HeaderValue> {
+        if header.needs.iter().any(|v| !vars.is_ready(v)) {
+            return None;
+        }
+        let text = header.template.render(&self.env, ctx).ok()?;
+        HeaderValue::from_str(&text).ok()
+    }
+
     fn render_dynamic(&self, ctx: &minijinja::Value) -> Result<RenderedRequest, StepError> {
         let env = &*self.env;
         let render_err = |e: minijinja::Error| StepError::Render {
             step: self.label.clone(),
-            message: format!("{e:#}"),
+            message: format!("{e}"),
         };
         let invalid = |message: String| StepError::Invalid {
             step: self.label.clone(),
@@ -155,9 +237,15 @@ impl Step {
             url.push('=');
             url.push_str(&encode_query(&value));
         }
+        // An empty name falls back to the URL, as Locust's `name=""` does.
         let name = match &self.name {
             Some(t) => t.render(env, ctx).map_err(render_err)?.into_owned(),
-            None => default_name(&url),
+            None => String::new(),
+        };
+        let name = if name.is_empty() {
+            default_name(&url)
+        } else {
+            name
         };
         let mut headers = self.headers.clone();
         for (hname, t) in &self.dyn_headers {
@@ -166,7 +254,10 @@ impl Step {
                 .map_err(|_| invalid(format!("header {hname}: invalid value {text:?}")))?;
             headers.insert(hname.clone(), value);
         }
-        let body = self.body.render(env, ctx).map_err(render_err)?;
+        let body = self
+            .body
+            .render(env, ctx, &mut headers)
+            .map_err(render_err)?;
         Ok(RenderedRequest {
             method,
             url,

@@ -1,6 +1,8 @@
-//! Per-user variables: values extracted from responses (scalars and bounded lists), the
-//! user's id and its `counter()`. Stored behind an `Arc` so a render can read them without
-//! copying; writes happen between renders, when the `Arc` is unique (no clone).
+//! Per-user variables: values extracted from responses or set by `set` steps (scalars
+//! and bounded lists), the user's id and its `counter()`, and the run's globals (what
+//! `[[setup]]` extracted, read-only and shared by every user). Stored behind an `Arc` so
+//! a render can read them without copying; writes happen between renders, when the `Arc`
+//! is unique (no clone). A generation number tells what was rendered from them is stale.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -20,6 +22,10 @@ pub struct UserVars {
     /// Stats name of the request this user rendered last, for `Step::evaluate`'s
     /// `HTTPError` text (a reused buffer: no allocation per request once warm).
     pub(crate) last_name: String,
+    /// Bumped by every write; what was rendered at an older generation is stale.
+    pub(crate) generation: u64,
+    /// The class headers rendered for this user, and the generation they were made at.
+    pub(crate) class_headers: Option<(u64, http::HeaderMap)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -27,6 +33,23 @@ pub(crate) struct Store {
     pub user_id: u64,
     pub scalars: HashMap<String, Value>,
     pub lists: HashMap<String, Arc<BoundedList>>,
+    /// What `[[setup]]` extracted: every user reads the same map.
+    pub globals: Arc<HashMap<String, Value>>,
+}
+
+impl Store {
+    /// A variable as templates see it: the user's own, else the run's global.
+    pub fn lookup(&self, key: &str) -> Option<Value> {
+        self.scalars
+            .get(key)
+            .cloned()
+            .or_else(|| {
+                self.lists
+                    .get(key)
+                    .map(|l| Value::from_dyn_object(l.clone()))
+            })
+            .or_else(|| self.globals.get(key).cloned())
+    }
 }
 
 /// A list variable; the oldest item is dropped when it is full.
@@ -58,14 +81,31 @@ impl Object for BoundedList {
 impl UserVars {
     /// Empty variables for the user with this index (`user_id` in templates).
     pub fn new(user_id: u64) -> Self {
+        Self::with_globals(user_id, Arc::default())
+    }
+
+    /// Variables for a user of a run whose `[[setup]]` extracted `globals`.
+    pub fn with_globals(user_id: u64, globals: Arc<HashMap<String, Value>>) -> Self {
         UserVars {
             store: Arc::new(Store {
                 user_id,
+                globals,
                 ..Store::default()
             }),
             counter: 0,
             last_name: String::new(),
+            generation: 0,
+            class_headers: None,
         }
+    }
+
+    /// The user's own variables (not the globals): what a setup run hands to the users.
+    pub fn own(&self) -> HashMap<String, Value> {
+        let mut all = self.store.scalars.clone();
+        for (name, list) in &self.store.lists {
+            all.insert(name.clone(), Value::from_dyn_object(list.clone()));
+        }
+        all
     }
 
     pub fn user_id(&self) -> u64 {
@@ -74,13 +114,7 @@ impl UserVars {
 
     /// The value of a variable (a list variable comes back as a sequence).
     pub fn get(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.store.scalars.get(name) {
-            return Some(v.clone());
-        }
-        self.store
-            .lists
-            .get(name)
-            .map(|l| Value::from_dyn_object(l.clone()))
+        self.store.lookup(name)
     }
 
     /// Length of a list variable (0 when absent).
@@ -90,17 +124,21 @@ impl UserVars {
 
     /// True when the variable is set and, for a list, not empty (Locust's `if self.ids:`).
     pub fn is_ready(&self, name: &str) -> bool {
-        self.store.scalars.contains_key(name) || self.list_len(name) > 0
+        self.store.scalars.contains_key(name)
+            || self.list_len(name) > 0
+            || self.store.globals.contains_key(name)
     }
 
     /// Sets a scalar variable.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) {
+        self.generation += 1;
         let store = Arc::make_mut(&mut self.store);
         store.scalars.insert(name.to_string(), value.into());
     }
 
     /// Appends to a list variable, dropping the oldest items beyond `max`.
     pub fn push(&mut self, name: &str, value: impl Into<Value>, max: usize) {
+        self.generation += 1;
         let store = Arc::make_mut(&mut self.store);
         let list = store.lists.entry(name.to_string()).or_default();
         let list = Arc::make_mut(list);
@@ -112,6 +150,7 @@ impl UserVars {
 
     /// Removes a variable (scalar or list).
     pub fn remove(&mut self, name: &str) {
+        self.generation += 1;
         let store = Arc::make_mut(&mut self.store);
         store.scalars.remove(name);
         store.lists.remove(name);

@@ -1,11 +1,16 @@
 //! `wait_time` in Locust's words: strict parsing of `between(a, b)`, `constant(x)`,
 //! `constant_pacing(x)`, `constant_throughput(r)`, the next wait of the first two and
-//! the period of the pacing pair (locust-compat §6.1). No clocks or sleeping here: the
-//! engine schedules pacing against deadlines, so timer overshoot cannot accumulate.
+//! the period of the pacing pair (locust-compat §6.1). Beyond Locust's four, the wait
+//! functions people write by hand: `exponential(mean)` (optionally capped,
+//! `exponential(mean, max)`: think times whose task starts form a Poisson process) and
+//! `normal(mean, stddev)` (clamped at 0), drawn with `rand_distr`. No clocks or sleeping
+//! here: the engine schedules pacing against deadlines, so timer overshoot cannot
+//! accumulate.
 
 use std::time::Duration;
 
 use rand::Rng;
+use rand_distr::{Exp1, StandardNormal};
 
 /// How long a user waits after each task. All values are seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +23,13 @@ pub enum WaitTime {
     ConstantPacing(f64),
     /// `constant_throughput(r)`: `constant_pacing(1/r)`.
     ConstantThroughput(f64),
+    /// `exponential(mean)`, `exponential(mean, max)`: exponentially distributed with that
+    /// mean (> 0), so a user's task starts are a Poisson process when its tasks are
+    /// short; with `max`, a longer draw waits `max` (which lowers the mean to
+    /// `mean * (1 - e^(-max/mean))`).
+    Exponential { mean: f64, max: Option<f64> },
+    /// `normal(mean, stddev)`: normally distributed, a negative draw waits 0.
+    Normal { mean: f64, stddev: f64 },
 }
 
 impl Default for WaitTime {
@@ -32,9 +44,20 @@ pub(crate) const WAIT_FUNCTIONS: &[&str] = &[
     "constant",
     "constant_pacing",
     "constant_throughput",
+    "exponential",
+    "normal",
 ];
 
-const EXPECTED: &str = "expected between(min, max), constant(x), constant_pacing(x), or constant_throughput(r), in seconds";
+const EXPECTED: &str = "expected between(min, max), constant(x), constant_pacing(x), constant_throughput(r), exponential(mean), exponential(mean, max), or normal(mean, stddev), in seconds";
+
+/// Names people reach for that mean one of ours (suggested instead of the closest
+/// spelling).
+const ALIASES: &[(&str, &str)] = &[
+    ("poisson", "exponential"),
+    ("gauss", "normal"),
+    ("gaussian", "normal"),
+    ("uniform", "between"),
+];
 
 /// Why a wait_time text was rejected, plus a suggested function name when one is close.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +141,39 @@ impl WaitTime {
                 arity(1)?;
                 Ok(WaitTime::ConstantThroughput(positive(args[0])?))
             }
-            other => Err(WaitTimeError {
-                reason: format!("unknown function `{other}`; {EXPECTED}"),
-                suggestion: crate::source::suggest(other, WAIT_FUNCTIONS.iter().copied()),
-            }),
+            "exponential" => {
+                if !(1..=2).contains(&args.len()) {
+                    return Err(err(format!(
+                        "exponential takes 1 or 2 arguments (mean, or mean and max), got {}",
+                        args.len()
+                    )));
+                }
+                let mean = positive(args[0])?;
+                let max = args.get(1).map(|&m| positive(m)).transpose()?;
+                Ok(WaitTime::Exponential { mean, max })
+            }
+            "normal" => {
+                arity(2)?;
+                Ok(WaitTime::Normal {
+                    mean: non_negative(args[0])?,
+                    stddev: non_negative(args[1])?,
+                })
+            }
+            other => {
+                let alias = ALIASES.iter().find(|(name, _)| *name == other);
+                let note = if other == "poisson" {
+                    " (exponential waits with mean m make Poisson task starts, 1/m per second)"
+                } else {
+                    ""
+                };
+                Err(WaitTimeError {
+                    reason: format!("unknown function `{other}`{note}; {EXPECTED}"),
+                    suggestion: match alias {
+                        Some((_, meant)) => Some((*meant).to_string()),
+                        None => crate::source::suggest(other, WAIT_FUNCTIONS.iter().copied()),
+                    },
+                })
+            }
         }
     }
 
@@ -134,7 +186,10 @@ impl WaitTime {
         match *self {
             WaitTime::ConstantPacing(x) => Some(seconds(x)),
             WaitTime::ConstantThroughput(r) => Some(seconds(1.0 / r)),
-            WaitTime::Constant(_) | WaitTime::Between(..) => None,
+            WaitTime::Constant(_)
+            | WaitTime::Between(..)
+            | WaitTime::Exponential { .. }
+            | WaitTime::Normal { .. } => None,
         }
     }
 
@@ -145,6 +200,14 @@ impl WaitTime {
         match *self {
             WaitTime::Constant(x) => seconds(x),
             WaitTime::Between(a, b) => seconds(a + rng.random::<f64>() * (b - a)),
+            WaitTime::Exponential { mean, max } => {
+                let draw = mean * rng.sample::<f64, _>(Exp1);
+                seconds(max.map_or(draw, |m| draw.min(m)))
+            }
+            WaitTime::Normal { mean, stddev } => {
+                // A negative draw is clamped to 0 by `seconds`.
+                seconds(mean + stddev * rng.sample::<f64, _>(StandardNormal))
+            }
             WaitTime::ConstantPacing(_) | WaitTime::ConstantThroughput(_) => {
                 self.pacing_period().unwrap_or(Duration::ZERO)
             }
@@ -165,6 +228,12 @@ impl std::fmt::Display for WaitTime {
             WaitTime::Between(a, b) => write!(f, "between({a}, {b})"),
             WaitTime::ConstantPacing(x) => write!(f, "constant_pacing({x})"),
             WaitTime::ConstantThroughput(r) => write!(f, "constant_throughput({r})"),
+            WaitTime::Exponential { mean, max: None } => write!(f, "exponential({mean})"),
+            WaitTime::Exponential {
+                mean,
+                max: Some(max),
+            } => write!(f, "exponential({mean}, {max})"),
+            WaitTime::Normal { mean, stddev } => write!(f, "normal({mean}, {stddev})"),
         }
     }
 }
@@ -246,6 +315,198 @@ mod tests {
         }
         assert_eq!(WaitTime::Constant(1.0).pacing_period(), None);
         assert_eq!(WaitTime::Between(1.0, 2.0).pacing_period(), None);
+    }
+
+    #[test]
+    fn parses_exponential_and_normal_and_prints_them_back() {
+        let cases = [
+            (
+                "exponential(2)",
+                WaitTime::Exponential {
+                    mean: 2.0,
+                    max: None,
+                },
+            ),
+            (
+                "exponential( 0.5 , 3 )",
+                WaitTime::Exponential {
+                    mean: 0.5,
+                    max: Some(3.0),
+                },
+            ),
+            (
+                "normal(1, 0.25)",
+                WaitTime::Normal {
+                    mean: 1.0,
+                    stddev: 0.25,
+                },
+            ),
+            (
+                "normal(0, 0)",
+                WaitTime::Normal {
+                    mean: 0.0,
+                    stddev: 0.0,
+                },
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(WaitTime::parse(text), Ok(want), "{text}");
+            assert_eq!(WaitTime::parse(&want.to_string()), Ok(want), "{want}");
+            assert_eq!(want.pacing_period(), None, "{want} does not pace");
+        }
+        for bad in [
+            "exponential()",
+            "exponential(0)",
+            "exponential(-1)",
+            "exponential(1, 0)",
+            "exponential(1, 2, 3)",
+            "normal(1)",
+            "normal(-1, 1)",
+            "normal(1, -1)",
+            "normal(1, inf)",
+        ] {
+            assert!(WaitTime::parse(bad).is_err(), "{bad} should fail");
+        }
+        let e = WaitTime::parse_detailed("exponential(1, 2, 3)").unwrap_err();
+        assert!(e.reason.contains("1 or 2 arguments"), "{}", e.reason);
+        for (typo, meant) in [
+            ("exponental(1)", "exponential"),
+            ("poisson(4)", "exponential"),
+            ("gaussian(1, 1)", "normal"),
+            ("norml(1, 1)", "normal"),
+            ("uniform(1, 2)", "between"),
+        ] {
+            let e = WaitTime::parse_detailed(typo).unwrap_err();
+            assert_eq!(e.suggestion.as_deref(), Some(meant), "{typo}");
+            assert!(e.reason.contains("normal(mean, stddev)"), "{}", e.reason);
+        }
+        let e = WaitTime::parse_detailed("poisson(4)").unwrap_err();
+        assert!(e.reason.contains("Poisson task starts"), "{}", e.reason);
+    }
+
+    /// `n` seeded draws, in seconds.
+    fn draws(w: WaitTime, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        (0..n)
+            .map(|_| w.next_wait(&mut rng).as_secs_f64())
+            .collect()
+    }
+
+    fn mean(samples: &[f64]) -> f64 {
+        samples.iter().sum::<f64>() / samples.len() as f64
+    }
+
+    fn share(samples: &[f64], pred: impl Fn(f64) -> bool) -> f64 {
+        samples.iter().filter(|&&s| pred(s)).count() as f64 / samples.len() as f64
+    }
+
+    /// Four standard errors of a mean of `n` draws with standard deviation `sd`: a
+    /// correct sampler is outside it once in ~16,000 seeds, a wrong mean or scale is far
+    /// outside it.
+    fn tolerance(sd: f64, n: usize) -> f64 {
+        4.0 * sd / (n as f64).sqrt()
+    }
+
+    const N: usize = 20_000;
+
+    #[test]
+    fn exponential_has_its_mean_and_its_shape() {
+        for (m, seed) in [(2.0, 1), (0.1, 2), (30.0, 3)] {
+            let samples = draws(WaitTime::Exponential { mean: m, max: None }, N, seed);
+            assert!(samples.iter().all(|&s| s >= 0.0));
+            // An exponential's standard deviation is its mean.
+            let got = mean(&samples);
+            assert!(
+                (got - m).abs() < tolerance(m, N),
+                "exponential({m}): mean {got}"
+            );
+            // Memoryless shape: P(X > m) = 1/e, P(X > 2m) = 1/e^2 (binomial errors).
+            for (k, p) in [(1.0, (-1.0f64).exp()), (2.0, (-2.0f64).exp())] {
+                let got = share(&samples, |s| s > k * m);
+                let sd = (p * (1.0 - p)).sqrt();
+                assert!(
+                    (got - p).abs() < tolerance(sd, N),
+                    "P(X > {k}m) = {got}, want {p}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_capped_exponential_never_waits_longer_than_its_cap() {
+        let (m, cap) = (2.0, 3.0);
+        let samples = draws(
+            WaitTime::Exponential {
+                mean: m,
+                max: Some(cap),
+            },
+            N,
+            4,
+        );
+        assert!(samples.iter().all(|&s| (0.0..=cap).contains(&s)));
+        // E[min(X, c)] = m (1 - e^(-c/m)); P(X >= c) = e^(-c/m) of the draws wait c.
+        let want = m * (1.0 - (-cap / m).exp());
+        let got = mean(&samples);
+        assert!(
+            (got - want).abs() < tolerance(m, N),
+            "mean {got}, want {want}"
+        );
+        let p = (-cap / m).exp();
+        let got = share(&samples, |s| s == cap);
+        assert!(
+            (got - p).abs() < tolerance((p * (1.0 - p)).sqrt(), N),
+            "{got} at the cap"
+        );
+    }
+
+    #[test]
+    fn normal_has_its_mean_and_spread_and_is_clamped_at_zero() {
+        let (m, sd) = (1.0, 0.25);
+        let samples = draws(
+            WaitTime::Normal {
+                mean: m,
+                stddev: sd,
+            },
+            N,
+            5,
+        );
+        let got = mean(&samples);
+        assert!((got - m).abs() < tolerance(sd, N), "mean {got}");
+        // 68.27% within one standard deviation.
+        let p = 0.6827;
+        let got = share(&samples, |s| (s - m).abs() < sd);
+        assert!(
+            (got - p).abs() < tolerance((p * (1.0f64 - p)).sqrt(), N),
+            "{got} within 1 sd"
+        );
+
+        // normal(0, 1): half the draws are negative and wait 0; the mean of max(0, Z)
+        // is 1/sqrt(2 pi), its standard deviation sqrt(1/2 - 1/(2 pi)).
+        let samples = draws(
+            WaitTime::Normal {
+                mean: 0.0,
+                stddev: 1.0,
+            },
+            N,
+            6,
+        );
+        assert!(samples.iter().all(|&s| s >= 0.0));
+        let got = share(&samples, |s| s == 0.0);
+        assert!((got - 0.5).abs() < tolerance(0.5, N), "{got} clamped");
+        let want = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        let spread = (0.5 - 1.0 / (2.0 * std::f64::consts::PI)).sqrt();
+        let got = mean(&samples);
+        assert!(
+            (got - want).abs() < tolerance(spread, N),
+            "mean {got}, want {want}"
+        );
+
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let fixed = WaitTime::Normal {
+            mean: 0.5,
+            stddev: 0.0,
+        };
+        assert_eq!(fixed.next_wait(&mut rng), Duration::from_millis(500));
     }
 
     #[test]

@@ -255,6 +255,8 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
     let mut vars = UserVars::new(3);
     assert!(!a.tasks[1].runnable(&vars));
     let e = a.tasks[1].steps[0]
+        .as_request()
+        .unwrap()
         .render(&mut vars, &mut rng())
         .unwrap_err();
     assert_eq!(
@@ -264,7 +266,7 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
             var: "ids".into()
         }
     );
-    let make = &a.tasks[0].steps[0];
+    let make = a.tasks[0].steps[0].as_request().unwrap();
     let req = make.render(&mut vars, &mut rng()).unwrap();
     assert_eq!(req.method, http::Method::POST);
     let h = http::HeaderMap::new();
@@ -273,6 +275,7 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
         let resp = ResponseView {
             reason: "Created",
             status: 201,
+            url: "http://localhost:8080/",
             headers: &h,
             body: body.as_bytes(),
         };
@@ -285,6 +288,7 @@ request = { path = "/u/{{ ids | random }}", name = "/u/[id]" }
     let resp = ResponseView {
         reason: "Internal Server Error",
         status: 500,
+        url: "http://localhost:8080/",
         headers: &h,
         body: b"",
     };
@@ -312,7 +316,11 @@ request = { path = "http://other.example:81/x?y=1" }
     let s = load_str("s.toml", text).unwrap();
     let a = s.get("A").unwrap();
     let mut vars = UserVars::new(9);
-    let r = a.tasks[0].steps[0].render(&mut vars, &mut rng()).unwrap();
+    let r = a.tasks[0].steps[0]
+        .as_request()
+        .unwrap()
+        .render(&mut vars, &mut rng())
+        .unwrap();
     assert_eq!(r.url, "/users?skip=0&limit=10");
     assert_eq!(r.name, "/users?skip=0&limit=10");
     assert_eq!(r.headers["accept"], "text/plain");
@@ -320,19 +328,31 @@ request = { path = "http://other.example:81/x?y=1" }
     assert_eq!(r.headers["content-type"], "application/json");
     assert_eq!(&r.body.unwrap()[..], br#"{"a":[1,"b"]}"#);
 
-    let r = a.tasks[1].steps[0].render(&mut vars, &mut rng()).unwrap();
+    let r = a.tasks[1].steps[0]
+        .as_request()
+        .unwrap()
+        .render(&mut vars, &mut rng())
+        .unwrap();
     assert_eq!(r.method, http::Method::PUT);
     assert_eq!(r.url, "/users/1?q=a+b9");
     assert_eq!(r.name, "/users/1?q=a+b9");
     assert_eq!(&r.body.unwrap()[..], b"n=2");
     assert!(r.headers.get("content-type").is_none());
-    let r = a.tasks[1].steps[0].render(&mut vars, &mut rng()).unwrap();
+    let r = a.tasks[1].steps[0]
+        .as_request()
+        .unwrap()
+        .render(&mut vars, &mut rng())
+        .unwrap();
     assert_eq!(
         r.url, "/users/3?q=a+b9",
         "counter() carries over between renders"
     );
 
-    let r = a.tasks[2].steps[0].render(&mut vars, &mut rng()).unwrap();
+    let r = a.tasks[2].steps[0]
+        .as_request()
+        .unwrap()
+        .render(&mut vars, &mut rng())
+        .unwrap();
     assert_eq!(r.url, "http://other.example:81/x?y=1");
     assert_eq!(r.name, "/x?y=1");
 }
@@ -347,6 +367,8 @@ request = { path = "/{{ random_int(5, 1) }}", method = "{{ 'GE T' }}" }
 "#;
     let s = load_str("s.toml", text).unwrap();
     let e = s.classes[0].tasks[0].steps[0]
+        .as_request()
+        .unwrap()
         .render(&mut UserVars::new(0), &mut rng())
         .unwrap_err();
     assert!(
@@ -364,7 +386,7 @@ name = "t"
 request = { path = "/items/{{ counter() }}", name = "/items/[n]" }
 "#;
     let s = load_str("s.toml", text).unwrap();
-    let step = &s.classes[0].tasks[0].steps[0];
+    let step = &s.classes[0].tasks[0].steps[0].as_request().unwrap();
     let mut vars = UserVars::new(0);
     let req = step.render(&mut vars, &mut rng()).unwrap();
     assert_eq!(req.url, "/items/1");
@@ -372,6 +394,7 @@ request = { path = "/items/{{ counter() }}", name = "/items/[n]" }
     let resp = ResponseView {
         reason: "Service Unavailable",
         status: 503,
+        url: "http://localhost:8080/",
         headers: &h,
         body: b"",
     };

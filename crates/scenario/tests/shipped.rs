@@ -73,7 +73,7 @@ fn create_then_read_flow() {
     assert!(!read.runnable(&vars), "read_user must wait for an id");
     assert!(task("list_users").runnable(&vars));
 
-    let create = &task("create_user").steps[0];
+    let create = &task("create_user").steps[0].as_request().unwrap();
     let req = create.render(&mut vars, &mut rng).unwrap();
     assert_eq!(req.method, http::Method::POST);
     assert_eq!(req.url, "/users");
@@ -91,12 +91,17 @@ fn create_then_read_flow() {
     let resp = ResponseView {
         reason: "Created",
         status: 201,
+        url: "http://localhost:8080/",
         headers: &headers,
         body: br#"{"id": 17, "name": "x", "email": "y"}"#,
     };
     assert_eq!(create.evaluate(&resp, &mut vars), Outcome::Success);
     assert!(read.runnable(&vars));
-    let r = read.steps[0].render(&mut vars, &mut rng).unwrap();
+    let r = read.steps[0]
+        .as_request()
+        .unwrap()
+        .render(&mut vars, &mut rng)
+        .unwrap();
     assert_eq!(
         (r.url.as_str(), r.name.as_str()),
         ("/users/17", "/users/[id]")
@@ -105,11 +110,15 @@ fn create_then_read_flow() {
     let missing = ResponseView {
         reason: "Not Found",
         status: 404,
+        url: "http://localhost:8080/",
         headers: &headers,
         body: b"{}",
     };
     assert_eq!(
-        read.steps[0].evaluate(&missing, &mut vars),
+        read.steps[0]
+            .as_request()
+            .unwrap()
+            .evaluate(&missing, &mut vars),
         Outcome::Failure("HTTPError('404 Client Error: Not Found for url: /users/[id]')".into())
     );
 
@@ -127,7 +136,7 @@ fn health_check_failure_string() {
         .iter()
         .find(|t| t.name == "system_monitoring")
         .unwrap();
-    let step = &monitoring.steps[0];
+    let step = &monitoring.steps[0].as_request().unwrap();
     let mut vars = UserVars::new(0);
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let req = step.render(&mut vars, &mut rng).unwrap();
@@ -136,6 +145,7 @@ fn health_check_failure_string() {
     let bad = ResponseView {
         reason: "OK",
         status: 200,
+        url: "http://localhost:8080/",
         headers: &headers,
         body: br#"{"status":"degraded"}"#,
     };

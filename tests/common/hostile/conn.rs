@@ -257,6 +257,7 @@ fn received(
         connection_id,
         client_cert,
         raw_head: head.raw.clone(),
+        received_at: std::time::Instant::now(),
     }
 }
 

@@ -112,6 +112,9 @@ pub struct Received {
     pub body: Bytes,
     /// The decoded length (what Locust records as the response length).
     pub length: u64,
+    /// Where the last redirect led (None when the answer came from the request's own
+    /// URL): boxed so that the usual answer carries one pointer, not a whole target.
+    pub redirected_to: Option<Box<Target>>,
 }
 
 /// A request as the engine hands it over.
@@ -155,6 +158,18 @@ impl UserClient {
         })
     }
 
+    /// The absolute URL an answer came from (Locust's `response.url`): where the last
+    /// redirect led, else `url` resolved against the user's host.
+    pub fn final_url(&self, url: &str, received: &Received) -> String {
+        match &received.redirected_to {
+            Some(target) => target.url(),
+            None => self
+                .base
+                .resolve(url)
+                .map_or_else(|_| url.to_string(), |target| target.url()),
+        }
+    }
+
     /// Sends the request, follows redirects and reads the body, all inside the timer.
     pub async fn exchange(&mut self, request: Outgoing<'_>) -> Exchange {
         let started = Instant::now();
@@ -186,7 +201,11 @@ impl UserClient {
                 .get(LOCATION)
                 .filter(|l| follow && !l.as_bytes().trim_ascii().is_empty());
             let Some(location) = location.filter(|_| is_redirect(received.status)) else {
-                return Ok(received);
+                let redirected_to = (hops > 0).then(|| Box::new(hop.target));
+                return Ok(Received {
+                    redirected_to,
+                    ..received
+                });
             };
             if hops >= self.factory.max_redirects {
                 return Err(errors::too_many_redirects(self.factory.max_redirects));
@@ -253,6 +272,7 @@ impl UserClient {
                         headers: response.headers,
                         body: response.body,
                         length: response.length,
+                        redirected_to: None,
                     });
                 }
                 Err(WireError::NoResponse(_))

@@ -65,6 +65,13 @@ impl Origin {
     }
 }
 
+impl Target {
+    /// The absolute URL, as requests reports it (`http://host:8080/path?query`).
+    pub fn url(&self) -> String {
+        format!("{}{}", self.origin.base_url(), self.path.as_str())
+    }
+}
+
 impl Base {
     /// Parses `http(s)://[user:pass@]host[:port][/base]`.
     pub fn parse(text: &str) -> Result<Base, String> {
