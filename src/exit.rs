@@ -10,8 +10,9 @@ Exit codes:
   1    without criteria: requests failed (the value of --exit-code-on-error, as
        Locust); also: scenario file missing or invalid, unknown user class
   2    bad command line, config file, environment value or criterion (nothing ran)
-  3    one or more success criteria failed (request failures are then judged
-       only by the criteria, e.g. \"error_rate < 1%\")
+  3    one or more success criteria failed, or an \"... abort\" criterion stopped
+       the run early (request failures are then judged only by the criteria,
+       e.g. \"error_rate < 1%\")
   4    the target was not reachable at start (TCP connect refused, name not
        resolved, or no answer): no user was started";
 

@@ -23,6 +23,12 @@ pub enum StopReason {
     Stopped,
     /// Not ended: a report asked for while the test runs.
     StillRunning,
+    /// An `abort` criterion (its index among the run's criteria) failed while the run
+    /// went, this many whole seconds into it.
+    Aborted {
+        criterion: usize,
+        after_secs: u64,
+    },
 }
 
 /// The aggregated figures of a run, for the `all` index.

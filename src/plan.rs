@@ -122,6 +122,20 @@ pub fn build(settings: &Settings) -> Result<Plan, PlanError> {
             );
             continue;
         }
+        let unreachable = class.unreachable_tasks();
+        if !unreachable.is_empty() {
+            // Locust's warning for a MarkovTaskSet, its names as a Python set.
+            let names: Vec<String> = unreachable
+                .iter()
+                .map(|n| locust_stats::pyrepr::repr_str(n))
+                .collect();
+            tracing::warn!(
+                target: crate::logging::ROOT,
+                "The following markov tasks are unreachable in class {}: {{{}}}",
+                class.name,
+                names.join(", ")
+            );
+        }
         if class.fixed_count == 0 && class.weight <= 0.0 {
             continue;
         }

@@ -80,9 +80,15 @@ fn ratios<'a>(classes: &[&'a UserClass], users: Option<u64>, total: bool) -> Vec
             let ratio = count / sum;
             let parent = if total { ratio } else { 1.0 };
             let weights: u64 = class.tasks.iter().map(|t| u64::from(t.weight)).sum();
+            // A chain's tasks are not picked by weight: each shows its long-run share.
+            let chain = class.is_chain().then(|| class.task_ratios());
             let mut tasks: Vec<(&str, f64)> = Vec::new();
-            for task in &class.tasks {
-                let share = f64::from(task.weight) * parent / weights.max(1) as f64;
+            for (i, task) in class.tasks.iter().enumerate() {
+                // Locust's order of operations (weight * parent / total), to the last bit.
+                let share = match &chain {
+                    Some(shares) => shares.get(i).map_or(0.0, |s| s.1) * parent,
+                    None => f64::from(task.weight) * parent / weights.max(1) as f64,
+                };
                 match tasks.iter_mut().find(|(n, _)| *n == task.name) {
                     Some(entry) => entry.1 += share,
                     None => tasks.push((task.name.as_str(), share)),

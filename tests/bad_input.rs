@@ -235,3 +235,36 @@ async fn tags_that_leave_no_task() {
     );
     assert!(err.contains("health"), "{err}");
 }
+
+/// The keys of chains, metrics, barriers and cookies: each mistake names file, line,
+/// column and key, with a did-you-mean, before any request.
+#[tokio::test]
+async fn mistakes_in_chains_metrics_barriers_and_cookies_name_their_key() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[users.A]\n[[users.A.tasks]]\nname = \"browse\"\nnext = { chekout = 1 }\nrequest = { path = \"/b\" }\n[[users.A.tasks]]\nname = \"checkout\"\nnext = { browse = 1 }\nrequest = { path = \"/c\" }\n",
+            "s.toml:4:10: `users.A.tasks[0].next.chekout`: no task of class A is named `chekout`; did you mean `checkout`?",
+        ),
+        (
+            "[users.A]\n[[users.A.tasks]]\nsteps = [{ barrier = \"spawnd\" }, { path = \"/\" }]\n",
+            "s.toml:3:22: `users.A.tasks[0].steps[0].barrier`: unknown barrier \"spawnd\"; did you mean `spawned`?",
+        ),
+        (
+            "[users.A]\n[[users.A.tasks]]\nsteps = [{ set_cookie = { name = \"a\", value = \"b\", domian = \"x.com\" } }, { path = \"/\" }]\n",
+            "s.toml:3:52: `users.A.tasks[0].steps[0].set_cookie.domian`: unknown key `domian` in a set_cookie; did you mean `domain`?",
+        ),
+        (
+            "[users.A]\n[[users.A.tasks]]\nsteps = [{ metric = \"m\", value = \"{{ dept }}\" }, { set = { depth = \"3\" } }]\n",
+            "s.toml:3:34: `users.A.tasks[0].steps[0].value`: class A, task steps: template uses variable `dept`",
+        ),
+        (
+            "[users.A]\n[[users.A.tasks]]\nrequest = { path = \"/\", cookeis = { a = \"1\" } }\n",
+            "s.toml:3:25: `users.A.tasks[0].request.cookeis`: unknown key `cookeis`; did you mean `cookies`?",
+        ),
+    ];
+    for (scenario, expected) in cases {
+        let (code, err) = rejected(&[("s.toml", scenario)], &["-f", "s.toml"]).await;
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(expected), "expected {expected}\n got {err}");
+    }
+}

@@ -276,3 +276,34 @@ async fn bad_criteria_in_locust_toml_are_config_errors_before_any_request() {
     );
     assert_eq!(server.counters().total, 0, "nothing may be sent");
 }
+
+/// Criteria may name the rows of `[[setup]]` and `[[teardown]]` (a request, a group)
+/// as they name a class's: accepted at load and judged on what those steps recorded.
+#[tokio::test]
+async fn criteria_may_name_setup_and_teardown_rows() {
+    let scenario = r#"
+[[setup]]
+path = "/gateway-health"
+name = "warm-up"
+
+[[teardown]]
+group = "final check"
+steps = [{ path = "/health" }]
+
+[users.H]
+wait_time = "constant(0.05)"
+[[users.H.tasks]]
+name = "lb"
+request = { path = "/health" }
+"#;
+    let criteria = [
+        "requests for 'warm-up' == 1",
+        "failures for 'warm-up' == 0",
+        "requests for 'final check' == 1",
+    ];
+    let run = run(fast(), scenario, &criteria).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for c in criteria {
+        assert!(run.passed(c), "{c}: {}", run.verdict(c));
+    }
+}

@@ -189,3 +189,135 @@ async fn list_matches_locust() {
         assert_same_stdout(&classes, &[&["--list"], &["-l"]]).await;
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Markov chains (`next`): Locust's MarkovTaskSet
+
+/// A chain a → {b: 2, c: 1}, b → {c: 1}, c → {a: 1, b: 1} beside a plain class, as
+/// a Python `MarkovTaskSet` and as TOML `next` tables.
+const CHAIN_PY: &str = r#"from locust import HttpUser, MarkovTaskSet, constant, task, transition, transitions
+
+
+class ShopChain(MarkovTaskSet):
+    @transitions({"b": 2, "c": 1})
+    def a(self):
+        self.client.get("/a")
+
+    @transition("c")
+    def b(self):
+        self.client.get("/b")
+
+    @transitions({"a": 1, "b": 1})
+    def c(self):
+        self.client.get("/c")
+
+
+class Shop(HttpUser):
+    wait_time = constant(0)
+    tasks = [ShopChain]
+
+
+class Other(HttpUser):
+    weight = 3
+    wait_time = constant(0)
+
+    @task
+    def x(self):
+        self.client.get("/x")
+"#;
+
+const CHAIN_TOML: &str = r#"[users.Shop]
+[[users.Shop.tasks]]
+name = "a"
+next = { b = 2, c = 1 }
+request = { path = "/a" }
+[[users.Shop.tasks]]
+name = "b"
+next = { c = 1 }
+request = { path = "/b" }
+[[users.Shop.tasks]]
+name = "c"
+next = { a = 1, b = 1 }
+request = { path = "/c" }
+
+[users.Other]
+weight = 3
+[[users.Other.tasks]]
+name = "x"
+request = { path = "/x" }
+"#;
+
+/// How often real Locust's `MarkovTaskSet.get_next_task` runs each task of `ShopChain`
+/// over 400,000 draws from its start (seeded).
+const CHAIN_COUNT_PY: &str = r#"import collections, json, random
+random.seed(2047)
+import locustfile
+chain = locustfile.ShopChain.__new__(locustfile.ShopChain)
+n = 400000
+counts = collections.Counter(chain.get_next_task().__name__ for _ in range(n))
+print(json.dumps({k: counts[k] / n for k in sorted(counts)}))
+"#;
+
+/// Deliberate difference: Locust's task ratio shows a MarkovTaskSet as one opaque
+/// TaskSet (`"ShopChain": {"ratio": 1.0, "tasks": {}}`), since its tasks are no
+/// `@task`s; a TOML chain has no TaskSet name, and locust-rs shows each task's long-run
+/// share instead. Those shares are what real Locust runs: the frequencies of its
+/// `get_next_task` over many draws. The class ratios and every other class are the same.
+#[tokio::test]
+async fn a_markov_chain_shows_the_shares_real_locust_runs_its_tasks_in() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "locustfile.py", CHAIN_PY);
+    write(dir.path(), "scenario.toml", CHAIN_TOML);
+    write(dir.path(), "count.py", CHAIN_COUNT_PY);
+    let (py, rs) = both(dir.path(), &["--show-task-ratio-json"]).await;
+    assert_eq!(py.status.code(), Some(0), "{}", describe("locust", &py));
+    assert_eq!(rs.status.code(), Some(0), "{}", describe("locust-rs", &rs));
+    let py: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
+    let rs: serde_json::Value = serde_json::from_slice(&rs.stdout).unwrap();
+    for tree in ["per_class", "total"] {
+        assert_eq!(py[tree]["Other"], rs[tree]["Other"], "{tree}");
+        assert_eq!(
+            py[tree]["Shop"]["ratio"], rs[tree]["Shop"]["ratio"],
+            "{tree}"
+        );
+        let whole = if tree == "total" { 0.25 } else { 1.0 };
+        let opaque = serde_json::json!({"ShopChain": {"ratio": whole, "tasks": {}}});
+        assert_eq!(
+            py[tree]["Shop"]["tasks"], opaque,
+            "{tree}: Locust's view of the chain"
+        );
+    }
+    let out = tokio::process::Command::new(venv_python())
+        .arg("count.py")
+        .current_dir(dir.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), out)
+        .await
+        .expect("count.py ends")
+        .unwrap();
+    assert!(out.status.success(), "{}", describe("count.py", &out));
+    let ran: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Exactly 3/14, 5/14 and 6/14.
+    let exact = [("a", 3.0 / 14.0), ("b", 5.0 / 14.0), ("c", 6.0 / 14.0)];
+    let shown = &rs["per_class"]["Shop"]["tasks"];
+    let shown_total = &rs["total"]["Shop"]["tasks"];
+    for (task, share) in exact {
+        let printed = shown[task]["ratio"].as_f64().unwrap();
+        let locust = ran[task].as_f64().unwrap();
+        assert!(
+            (printed - share).abs() < 1e-12,
+            "{task}: {printed} vs {share}"
+        );
+        assert!(
+            (printed - locust).abs() < 0.005,
+            "{task}: locust-rs shows {printed}, real Locust ran it {locust} of the time"
+        );
+        let total = shown_total[task]["ratio"].as_f64().unwrap();
+        assert!(
+            (total - share * 0.25).abs() < 1e-12,
+            "{task}: total {total}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! A headless run from start to exit code, as a driver of one `Session`: start it with
-//! the periodic sinks, wait for the run time, Ctrl-C, SIGTERM, `-i` or the end of the
-//! load shape, finish it, judge the finished run and write every final output. An
+//! the periodic sinks, wait for the run time, Ctrl-C, SIGTERM, `-i`, the end of the
+//! load shape or a failed `abort` criterion, finish it, judge the finished run and write every final output. An
 //! interrupted run loses nothing.
 
 use std::sync::Arc;
@@ -53,6 +53,7 @@ pub async fn headless(
         Periodic::new(console.clone(), csv),
         judge.cache_role.clone(),
         settings.output.csv_full_history,
+        judge.abort_watch(settings),
     )
     .await?;
 
@@ -63,7 +64,7 @@ pub async fn headless(
     let finished = session.finish(reason).await;
 
     let corrected = finished.open.as_ref().map(|o| &o.corrected);
-    let judged = judge::judge(settings, judge, &finished.stats, corrected);
+    let judged = judge::judge(settings, judge, &finished.stats, corrected, reason);
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     console.final_summary(&finished.stats, &settings.output)?;
@@ -93,7 +94,8 @@ fn log_end(reason: StopReason, open_model: bool) {
         StopReason::Interrupt
         | StopReason::Iterations
         | StopReason::Stopped
-        | StopReason::StillRunning => {}
+        | StopReason::StillRunning
+        | StopReason::Aborted { .. } => {}
     }
 }
 

@@ -68,7 +68,8 @@ pub struct Cli {
     #[arg(long = "report-json", env = "LOCUST_REPORT_JSON", value_name = "FILE")]
     pub report_json: Option<String>,
 
-    /// A success criterion, e.g. "p95 < 500" (repeatable; replaces the profile's criteria)
+    /// A success criterion, e.g. "p95 < 500", or "error_rate < 5% abort after 10s" to stop the
+    /// run when it fails (repeatable; replaces the profile's criteria)
     #[arg(long = "criterion", value_name = "TEXT", action = ArgAction::Append)]
     pub criterion: Vec<String>,
 

@@ -63,6 +63,9 @@ pub struct StageTable {
 pub struct ProjectConfig {
     pub base: Vec<ConfigEntry>,
     pub profiles: BTreeMap<String, Profile>,
+    /// Top-level keys holding a value, not a table: read by no one (Locust reads only
+    /// `[tool.locust]`), kept so that an option written there can be refused.
+    pub loose: Vec<(String, Origin)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +208,12 @@ pub fn read_project_toml(path: &Path) -> Result<ProjectConfig, ConfigError> {
     };
     let mut config = ProjectConfig::default();
     let root = doc.as_table();
+    for (key, item) in root.iter() {
+        if item.is_value() {
+            let span = root.get_key_value(key).and_then(|(k, _)| k.span());
+            config.loose.push((key.to_string(), origin_of(span)));
+        }
+    }
     if let Some(tool) = root.get("tool").and_then(Item::as_table_like) {
         if let Some(locust) = tool.get("locust").and_then(Item::as_table_like) {
             config.base = table_entries(locust, &origin_of, &[])?;

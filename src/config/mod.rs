@@ -134,7 +134,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
     let users_on_command_line = cli.users.is_some() || cli.spawn_rate.is_some();
     let project_path = project_dir.join(PROJECT_FILE);
     let mut project = if project_path.is_file() {
-        file::read_project_toml(&project_path)?
+        refuse_loose_options(file::read_project_toml(&project_path)?)?
     } else {
         ProjectConfig::default()
     };
@@ -160,7 +160,7 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
         let path = Path::new(&path);
         let mut entries = if path.extension().is_some_and(|e| e == "toml") {
             // A TOML --config may hold profiles too; its own win over locust.toml's.
-            let config = file::read_project_toml(path)?;
+            let config = refuse_loose_options(file::read_project_toml(path)?)?;
             project.profiles.extend(config.profiles);
             profile_files.insert(0, format!("--config {}", path.display()));
             config.base
@@ -250,6 +250,21 @@ pub fn resolve(mut cli: Cli, project_dir: &Path) -> Result<Settings, SettingsErr
         .next()
         .unwrap_or_default();
     Ok(settings)
+}
+
+/// A TOML config file whose options sit at the top level (`criteria = [...]` above any
+/// table) would otherwise be ignored without a word, as Locust ignores them.
+fn refuse_loose_options(config: ProjectConfig) -> Result<ProjectConfig, file::ConfigError> {
+    match (config.loose.iter()).find(|(key, _)| keys::KNOWN_KEYS.contains(&key.as_str())) {
+        Some((key, origin)) => Err(file::ConfigError::Value {
+            origin: origin.clone(),
+            key: key.clone(),
+            message: "an option at the top level of a TOML file is not read: put it under \
+                      [tool.locust] (or under a [profiles.NAME] table)"
+                .into(),
+        }),
+        None => Ok(config),
+    }
 }
 
 fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, SettingsError> {
@@ -418,6 +433,21 @@ mod tests {
         project(dir.path(), "[tool.locust]\nusers = 0\n");
         let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
         assert!(err.contains("locust.toml:2: key `users`"), "{err}");
+    }
+
+    #[test]
+    fn options_above_every_table_are_refused_other_keys_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        project(
+            dir.path(),
+            "name = \"mine\"\n# options\ncriteria = [\"avg < 1\"]\n",
+        );
+        let err = resolve(Cli::default(), dir.path()).unwrap_err().to_string();
+        assert!(err.contains("locust.toml:3: key `criteria`"), "{err}");
+        assert!(err.contains("under [tool.locust]"), "{err}");
+        // A key no option has is another tool's business, as in any pyproject file.
+        project(dir.path(), "name = \"mine\"\n[tool.locust]\nusers = 2\n");
+        assert!(resolve(Cli::default(), dir.path()).is_ok());
     }
 
     #[test]

@@ -6,15 +6,18 @@
 //! `users`) or step (`step` users every `every`, up to `users`), wait for its users
 //! before its time starts (`wait-for-users = true`), and repeat (`repeat = N`), alone
 //! or as a group of stages (`repeat = N` with `stages = [{ ... }, ...]`), which is
-//! expanded here into the flat list the engine plays. Errors name the file, the line
-//! and the key.
+//! expanded here into the flat list the engine plays. A formula stage computes its
+//! count every second from the time (`users = "<expression>"`, see `formula`). Errors
+//! name the file, the line and the key.
 
 use std::time::Duration;
 
 use crate::config::file::{ConfigEntry, ConfigValue, Origin, ProjectConfig, StageTable};
 use crate::config::timespan;
 use crate::config::SettingsError;
-use locust_engine::{Curve, Easing, Stage, StageClasses};
+use locust_engine::{Curve, Easing, Formula, Stage, StageClasses};
+
+mod formula;
 
 const STAGE_KEYS: &[&str] = &[
     "duration",
@@ -87,7 +90,10 @@ struct Keys {
     length: Option<Duration>,
     until: Option<Duration>,
     users: Option<u64>,
+    /// `users = "<expression>"`: a formula stage.
+    users_formula: Option<Formula>,
     spawn_rate: Option<f64>,
+    spawn_rate_formula: Option<Formula>,
     user_classes: Option<StageClasses>,
     ramp: Option<Easing>,
     from: Option<u64>,
@@ -188,8 +194,15 @@ impl Plan {
         let previous = self.stages.last();
         let previous_end = previous.map_or(Duration::ZERO, |s| s.end);
         let from = keys.from.unwrap_or(previous.map_or(0, |s| s.users));
-        let curve = match (keys.ramp, keys.step) {
-            (Some(_), Some(_)) => {
+        if let Some((key, message)) = formula::conflict(keys) {
+            return Err(at(table, here, key, &message));
+        }
+        let curve = match (&keys.users_formula, keys.ramp, keys.step) {
+            (Some(users), ..) => Curve::Formula {
+                users: users.clone(),
+                spawn_rate: keys.spawn_rate_formula.clone(),
+            },
+            (None, Some(_), Some(_)) => {
                 return Err(at(
                     table,
                     here,
@@ -197,15 +210,15 @@ impl Plan {
                     "give either `ramp` or `step`, not both",
                 ))
             }
-            (Some(easing), None) => Curve::Ramp { from, easing },
-            (None, Some(step)) => Curve::Steps {
+            (None, Some(easing), None) => Curve::Ramp { from, easing },
+            (None, None, Some(step)) => Curve::Steps {
                 from,
                 step,
                 every: keys
                     .every
                     .ok_or_else(|| needs("a step stage needs `every` (the time between steps)"))?,
             },
-            (None, None) => {
+            (None, None, None) => {
                 if keys.from.is_some() {
                     return Err(at(
                         table,
@@ -264,7 +277,7 @@ impl Plan {
                     message: "give either `duration` or `until`, not both".into(),
                 })
             }
-            (None, None) => steps_length(table, here, curve, keys.users)?
+            (None, None) => steps_length(table, here, &curve, keys.users)?
                 .ok_or_else(|| missing("duration` or `until"))?,
             (Some(length), None) if length.is_zero() => {
                 return Err(at(
@@ -293,19 +306,31 @@ impl Plan {
         let end = previous_end
             .checked_add(length)
             .ok_or_else(|| at(table, here, "duration", "the stages last too long"))?;
-        let users = match (curve, keys.users) {
+        let users = match (&curve, keys.users) {
             (_, Some(users)) => users,
             // Uncapped steps: where the last step of the stage leaves the count.
             (Curve::Steps { from, step, every }, None) => {
                 let steps = length.as_nanos().div_ceil(every.as_nanos().max(1));
                 let steps = u64::try_from(steps).unwrap_or(u64::MAX);
-                from.saturating_add(steps.saturating_mul(step))
+                from.saturating_add(steps.saturating_mul(*step))
+            }
+            // A formula: where it stands at the stage's end (as if no stage waited).
+            (Curve::Formula { users, .. }, None) => {
+                users
+                    .count(end.as_secs_f64(), length.as_secs_f64())
+                    .map_err(|m| at(table, here, "users", &m))?
+                    .0
             }
             _ => return Err(missing("users")),
         };
         let spawn_rate = match (keys.spawn_rate, curve.at_once_rate(users, length)) {
             (Some(rate), _) | (None, Some(rate)) => rate,
-            (None, None) => return Err(missing("spawn-rate")),
+            (None, None) => match &keys.spawn_rate_formula {
+                // The rate until the expression gives one > 0: its value at the start.
+                Some(rate) => formula::start_rate(rate, previous_end)
+                    .map_err(|m| at(table, here, "spawn-rate", &m))?,
+                None => return Err(missing("spawn-rate")),
+            },
         };
         if keys.wait_for_users && self.waits.is_none() {
             self.waits = Some(
@@ -338,7 +363,13 @@ fn read_keys(table: &StageTable, here: &str) -> Result<Keys, SettingsError> {
         match entry.key.as_str() {
             "duration" => keys.length = Some(span(&text).map_err(bad)?),
             "until" => keys.until = Some(span(&text).map_err(bad)?),
+            "users" if formula::is_expression(&text) => {
+                keys.users_formula = Some(formula::compile(&text, 0.0).map_err(bad)?);
+            }
             "users" => keys.users = Some(count(&text).map_err(bad)?),
+            "spawn-rate" if formula::is_expression(&text) => {
+                keys.spawn_rate_formula = Some(formula::compile(&text, 0.0).map_err(bad)?);
+            }
             "spawn-rate" => keys.spawn_rate = Some(rate(&text).map_err(bad)?),
             "user-classes" => {
                 let names = class_names(&entry.value);
@@ -381,10 +412,10 @@ fn read_keys(table: &StageTable, here: &str) -> Result<Keys, SettingsError> {
 fn steps_length(
     table: &StageTable,
     here: &str,
-    curve: Curve,
+    curve: &Curve,
     users: Option<u64>,
 ) -> Result<Option<Duration>, SettingsError> {
-    let Curve::Steps { from, step, every } = curve else {
+    let &Curve::Steps { from, step, every } = curve else {
         return Ok(None);
     };
     let Some(users) = users else {
@@ -638,7 +669,7 @@ mod tests {
         stages(body)
             .unwrap()
             .iter()
-            .map(|s| (s.end.as_secs(), s.users, s.curve))
+            .map(|s| (s.end.as_secs(), s.users, s.curve.clone()))
             .collect()
     }
 
@@ -659,7 +690,7 @@ mod tests {
         .unwrap();
         let curves: Vec<(u64, u64, Curve, f64)> = got
             .iter()
-            .map(|s| (s.end.as_secs(), s.users, s.curve, s.spawn_rate))
+            .map(|s| (s.end.as_secs(), s.users, s.curve.clone(), s.spawn_rate))
             .collect();
         assert_eq!(
             curves,
@@ -699,7 +730,7 @@ mod tests {
         .unwrap();
         let summary: Vec<(u64, u64, Curve, f64)> = got
             .iter()
-            .map(|s| (s.end.as_secs(), s.users, s.curve, s.spawn_rate))
+            .map(|s| (s.end.as_secs(), s.users, s.curve.clone(), s.spawn_rate))
             .collect();
         assert_eq!(
             summary,
@@ -803,6 +834,139 @@ mod tests {
             .map(|s| (s.end.as_secs(), s.wait_for_users))
             .collect();
         assert_eq!(waits, [(10, false), (20, true), (35, false)]);
+    }
+
+    #[test]
+    fn formula_stages_compile_their_expressions() {
+        let got = stages(&format!(
+            "{S}duration = \"10s\"\nusers = 5\nspawn-rate = 5\n\
+             {S}until = \"1m\"\nusers = \"5 + t / 2 + stage_t\"\nspawn-rate = \"t\"\n\
+             {S}duration = \"10s\"\nusers = \"max(0, 10 - stage_t)\"\nspawn-rate = 2.5\n\
+             {S}duration = \"10s\"\nusers = 0\nramp = \"linear\"\n"
+        ))
+        .unwrap();
+        let Curve::Formula { users, spawn_rate } = &got[1].curve else {
+            panic!("{:?}", got[1].curve);
+        };
+        assert_eq!(users.source(), "5 + t / 2 + stage_t");
+        assert_eq!(spawn_rate.as_ref().map(Formula::source), Some("t"));
+        assert_eq!(users.eval(20.0, 10.0), Ok(25.0));
+        // `users`: where the formula stands at the stage's end (60 s, 50 s into it);
+        // the spawn rate until the expression gives one: its value at the start.
+        assert_eq!(
+            (got[1].end.as_secs(), got[1].users, got[1].spawn_rate),
+            (60, 85, 10.0)
+        );
+        assert!(matches!(
+            &got[2].curve,
+            Curve::Formula {
+                spawn_rate: None,
+                ..
+            }
+        ));
+        assert_eq!((got[2].users, got[2].spawn_rate), (0, 2.5));
+        // The next ramp starts where the formula ended.
+        assert_eq!(got[3].curve, linear(0));
+
+        // LOAD_TESTING.md "Formula stages".
+        let sine = stages(&format!(
+            "{S}duration = \"10m\"\nusers = \"50 + 30 * sin(2 * pi * t / 120)\"\nspawn-rate = 10\n"
+        ))
+        .unwrap();
+        let at = |t: u64| {
+            let target = sine[0]
+                .curve
+                .target_at(0, secs(600), secs(0), secs(t))
+                .unwrap();
+            target.users
+        };
+        assert_eq!(
+            (at(0), at(30), at(60), at(90), at(120)),
+            (50, 80, 50, 20, 50)
+        );
+    }
+
+    #[test]
+    fn bad_formulas_name_file_line_and_key() {
+        let formula =
+            |users: &str, more: &str| format!("{S}duration = \"5s\"\nusers = \"{users}\"\n{more}");
+        let cases = [
+            (
+                formula("40 * e ** -tt", "spawn-rate = 1\n"),
+                vec![
+                    "locust.toml:5",
+                    "stages[0].users",
+                    "unknown name `tt` (did you mean `t`?",
+                ],
+            ),
+            (
+                formula("exp(t", "spawn-rate = 1\n"),
+                vec![
+                    "locust.toml:5",
+                    "stages[0].users",
+                    "\"exp(t\" is not a valid expression: syntax error",
+                ],
+            ),
+            (
+                formula("t - 'x'", "spawn-rate = 1\n"),
+                vec![
+                    "locust.toml:5",
+                    "stages[0].users",
+                    "\"t - 'x'\" at t = 0 s: invalid operation",
+                ],
+            ),
+            (
+                formula("t", ""),
+                vec!["locust.toml:3", "stages[0]`", "needs `spawn-rate`"],
+            ),
+            (
+                formula("t", "spawn-rate = \"t\"\n"),
+                vec![
+                    "locust.toml:6",
+                    "stages[0].spawn-rate",
+                    "gives 0 at the stage's start (t = 0 s)",
+                    "> 0",
+                ],
+            ),
+            (
+                formula("t", "spawn-rate = \"rat\"\n"),
+                vec![
+                    "locust.toml:6",
+                    "stages[0].spawn-rate",
+                    "unknown name `rat`",
+                ],
+            ),
+            (
+                formula("t", "spawn-rate = 1\nramp = \"linear\"\n"),
+                vec!["locust.toml:7", "stages[0].ramp", "takes no `ramp`"],
+            ),
+            (
+                format!("{S}duration = \"5s\"\nusers = 5\nspawn-rate = \"t + 1\"\n"),
+                vec![
+                    "locust.toml:6",
+                    "stages[0].spawn-rate",
+                    "give `users` as an expression too",
+                ],
+            ),
+            (
+                format!("{S}duration = \"5s\"\nusers = 2.5\nspawn-rate = 1\n"),
+                vec!["locust.toml:5", "stages[0].users", "whole number"],
+            ),
+            (
+                formula("t", "spawn-rate = 1\nwait-for-users = true\n"),
+                vec![
+                    "locust.toml:7",
+                    "stages[0].wait-for-users",
+                    "holds its users",
+                ],
+            ),
+        ];
+        for (body, fragments) in cases {
+            let err = stages(&body).unwrap_err();
+            for fragment in fragments {
+                assert!(err.contains(fragment), "{fragment:?} not in {err}\n{body}");
+            }
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Verdict {
     pub bound_text: String,
     /// Context: sample sizes, or why nothing was measured.
     pub detail: String,
+    /// This `abort` criterion failed while the run went, and stopped it.
+    pub aborted: bool,
 }
 
 /// Evaluates every criterion, in order.
@@ -57,6 +59,34 @@ fn evaluate_one(criterion: &Criterion, figures: &Figures<'_>) -> Verdict {
         measured_text: measured.map_or_else(|| "no data".to_string(), |m| format_value(m, kind)),
         bound_text: format_value(criterion.bound, kind),
         detail,
+        aborted: false,
+    }
+}
+
+/// An `abort` criterion judged on the figures so far, `elapsed` seconds into the run:
+/// its failed verdict once its delays are over and it fails on measured figures (no
+/// data yet is no reason to stop); None otherwise, and for other criteria.
+pub fn check_abort(criterion: &Criterion, figures: &Figures<'_>, elapsed: f64) -> Option<Verdict> {
+    let rule = criterion.abort?;
+    if elapsed < rule.after_secs
+        || requests_in_scope(criterion, figures.stats) < rule.after_requests
+    {
+        return None;
+    }
+    let verdict = evaluate_one(criterion, figures);
+    (verdict.measured.is_some() && !verdict.passed).then_some(verdict)
+}
+
+/// The requests a criterion's figures rest on: its request name's, else all of them.
+fn requests_in_scope(criterion: &Criterion, stats: &Stats) -> u64 {
+    match &criterion.scope {
+        None => stats.total().num_requests,
+        Some(name) => stats
+            .entries()
+            .iter()
+            .filter(|e| &e.name == name)
+            .map(|e| e.num_requests)
+            .sum(),
     }
 }
 
@@ -356,5 +386,46 @@ mod tests {
         );
         let v = verdicts(&["failures for \"/never\" == 0"]).remove(0);
         assert!(v.passed);
+    }
+
+    #[test]
+    fn abort_criteria_wait_for_their_delays_and_for_data() {
+        let stats = fixed();
+        let role = CacheRole {
+            header: 0,
+            hit: vec!["HIT".into()],
+            miss: vec!["MISS".into()],
+        };
+        let cache = role.summarize(stats.labels().header(0));
+        let balance = balance(stats.labels().header(1), None);
+        let figures = Figures {
+            stats: &stats,
+            corrected: None,
+            cache: &cache,
+            balance: &balance,
+            cache_header: "X-Cache",
+            instance_header: "X-Instance-ID",
+        };
+        let check =
+            |text: &str, elapsed: f64| check_abort(&parse(text).unwrap(), &figures, elapsed);
+        // 6.67 % of the 150 requests failed; 10 % of the 100 to /users/[id].
+        assert!(
+            check("error_rate < 5%", 9.0).is_none(),
+            "not an abort criterion"
+        );
+        let v = check("error_rate < 5% abort", 0.0).unwrap();
+        assert!(!v.passed);
+        assert_eq!(v.measured_text, "6.67 %");
+        assert!(check("error_rate < 10% abort", 9.0).is_none(), "it holds");
+        assert!(check("error_rate < 5% abort after 10s", 9.0).is_none());
+        assert!(check("error_rate < 5% abort after 10s", 10.0).is_some());
+        assert!(check("error_rate < 5% abort after 151 requests", 99.0).is_none());
+        assert!(check("error_rate < 5% abort after 150 requests", 0.0).is_some());
+        let scoped = "error_rate for \"/users/[id]\" < 5% abort after 101 requests";
+        assert!(check(scoped, 99.0).is_none(), "counts the name's requests");
+        assert!(
+            check("avg for \"/never\" < 5 abort", 99.0).is_none(),
+            "no data yet"
+        );
     }
 }

@@ -6,7 +6,7 @@
 pub mod eval;
 pub mod parse;
 
-pub use eval::{evaluate, Figures, Verdict};
+pub use eval::{check_abort, evaluate, Figures, Verdict};
 pub use parse::Criterion;
 
 /// A criterion as written, with where it was written.
@@ -116,6 +116,12 @@ pub fn console_block(verdicts: &[Verdict], exit_code: i32) -> String {
             "FAIL"
         }
     );
+    if let Some(v) = verdicts.iter().find(|v| v.aborted) {
+        out.push_str(&format!(
+            "  The run was aborted by criterion '{}'\n",
+            v.criterion
+        ));
+    }
     for v in verdicts {
         out.push_str(&format!(
             "  {}  {:<width$}  measured {}  ({})\n",

@@ -124,7 +124,25 @@ pub struct Criterion {
     pub bound: f64,
     /// `corrected.`: measured on the latency from the intended start (open model).
     pub corrected: bool,
+    /// `... abort [after ...]`: the run stops as soon as it fails while it goes.
+    pub abort: Option<Abort>,
 }
+
+/// When an `abort` criterion may stop the run (k6's `abortOnFail` and
+/// `delayAbortEval`): it is judged every second on the figures so far, once both
+/// delays are over, and stops the run the first time it fails on measured figures.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Abort {
+    /// Not judged before this many seconds into the run.
+    pub after_secs: f64,
+    /// Not judged before this many requests (of the criterion's request name, if any).
+    pub after_requests: u64,
+}
+
+/// The suffix that makes a criterion stop the run, and its forms for messages.
+pub const ABORT_WORD: &str = "abort";
+const ABORT_FORMS: &str =
+    "write `abort`, `abort after 10s`, `abort after 100 requests` or `abort after 10s and 100 requests`";
 
 /// The prefix that moves a latency criterion to the corrected figures.
 pub const CORRECTED_PREFIX: &str = "corrected.";
@@ -154,11 +172,140 @@ pub const METRIC_NAMES: &[&str] = &[
 /// The named shorthand and what it stands for.
 pub const HIT_FASTER_ALIAS: (&str, &str) = ("cache_hit_faster_than_miss", "cache.speedup > 1.1");
 
-/// Parses one criterion.
+/// Parses one criterion, with its `abort [after ...]` suffix if any.
 pub fn parse(text: &str) -> Result<Criterion, String> {
     let trimmed = text.trim();
+    let (head, suffix) = split_abort(trimmed);
+    let mut criterion = parse_measure(head.trim_end())?;
+    criterion.text = trimmed.to_string();
+    if let Some(suffix) = suffix {
+        check_abortable(&criterion)?;
+        criterion.abort = Some(parse_abort(suffix)?);
+    }
+    Ok(criterion)
+}
+
+/// The criterion before a standalone word `abort` (outside quotes), and what follows it.
+fn split_abort(text: &str) -> (&str, Option<&str>) {
+    let mut quote = None;
+    let mut previous = ' ';
+    for (i, c) in text.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if previous.is_whitespace() => {
+                let word = text[i..].get(..ABORT_WORD.len());
+                if word.is_some_and(|w| w.eq_ignore_ascii_case(ABORT_WORD)) {
+                    let after = &text[i + ABORT_WORD.len()..];
+                    if after.chars().next().is_none_or(char::is_whitespace) {
+                        return (&text[..i], Some(after));
+                    }
+                }
+            }
+            None => {}
+        }
+        previous = c;
+    }
+    (text, None)
+}
+
+/// `[after DURATION | after N requests | after DURATION and N requests]`.
+fn parse_abort(suffix: &str) -> Result<Abort, String> {
+    let mut rule = Abort::default();
+    let rest = suffix.trim();
+    if rest.is_empty() {
+        return Ok(rule);
+    }
+    let conditions = rest
+        .strip_prefix("after")
+        .filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+        .ok_or_else(|| format!("unexpected `{rest}` after `abort` ({ABORT_FORMS})"))?;
+    if conditions.trim().is_empty() {
+        return Err(format!(
+            "expected a duration or a request count after `abort after` ({ABORT_FORMS})"
+        ));
+    }
+    let (mut time, mut requests) = (false, false);
+    for part in conditions.split(" and ").map(str::trim) {
+        let count = part
+            .strip_suffix("requests")
+            .or_else(|| part.strip_suffix("request"));
+        if let Some(count) = count {
+            let count = count.trim();
+            rule.after_requests = count.parse().map_err(|_| {
+                format!("expected a whole number of requests after `abort after`, found `{count}` ({ABORT_FORMS})")
+            })?;
+            if std::mem::replace(&mut requests, true) {
+                return Err(format!(
+                    "`abort after` gives a request count twice ({ABORT_FORMS})"
+                ));
+            }
+        } else {
+            rule.after_secs = seconds(part)?;
+            if std::mem::replace(&mut time, true) {
+                return Err(format!(
+                    "`abort after` gives a duration twice ({ABORT_FORMS})"
+                ));
+            }
+        }
+    }
+    Ok(rule)
+}
+
+/// `10s`, `500ms`, `1.5m`, `1h` as seconds.
+fn seconds(text: &str) -> Result<f64, String> {
+    let (value, (unit, tail)) = split_number(text)
+        .map_err(|_| format!("expected a duration or a request count after `abort after`, found `{text}` ({ABORT_FORMS})"))?;
+    let factor = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "" => {
+            return Err(format!(
+                "`abort after {text}` needs a unit: `{text}s` or `{text} requests`"
+            ))
+        }
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `abort after {text}` (ms, s, m or h; or `requests`)"
+            ))
+        }
+    };
+    if !tail.trim().is_empty() || value < 0.0 {
+        return Err(format!(
+            "unexpected `{text}` after `abort after` ({ABORT_FORMS})"
+        ));
+    }
+    Ok(value * factor)
+}
+
+/// What can stop a run while it goes: figures known during the run that a failure
+/// cannot be outgrown by the mere passing of time.
+fn check_abortable(criterion: &Criterion) -> Result<(), String> {
+    if criterion.corrected {
+        return Err(format!(
+            "`{ABORT_WORD}` cannot watch `{CORRECTED_PREFIX}` latencies: they are known only when the \
+             open model's schedule ends"
+        ));
+    }
+    let upper_bound = matches!(criterion.op, Op::Lt | Op::Le)
+        || (criterion.op == Op::Eq && criterion.bound == 0.0);
+    if criterion.metric.kind() == Kind::Count && !upper_bound {
+        return Err(format!(
+            "{} only grows during a run: `{ABORT_WORD}` needs an upper bound on it (<, <= or == 0), \
+             or it would stop the run at its start",
+            criterion.metric
+        ));
+    }
+    Ok(())
+}
+
+/// Parses one criterion without its `abort` suffix.
+fn parse_measure(trimmed: &str) -> Result<Criterion, String> {
     if trimmed == HIT_FASTER_ALIAS.0 {
-        let mut criterion = parse(HIT_FASTER_ALIAS.1)?;
+        let mut criterion = parse_measure(HIT_FASTER_ALIAS.1)?;
         criterion.text = trimmed.to_string();
         return Ok(criterion);
     }
@@ -204,6 +351,7 @@ pub fn parse(text: &str) -> Result<Criterion, String> {
         op,
         bound,
         corrected,
+        abort: None,
     })
 }
 
@@ -432,5 +580,63 @@ mod tests {
         assert!(corrected.corrected);
         assert_eq!(corrected.metric, Metric::Percentile(95.0));
         assert!(!parse("p95 < 500").unwrap().corrected);
+    }
+
+    #[test]
+    fn abort_suffix() {
+        let abort = |text: &str| parse(text).unwrap_or_else(|e| panic!("{text}: {e}")).abort;
+        let rule = |after_secs, after_requests| {
+            Some(Abort {
+                after_secs,
+                after_requests,
+            })
+        };
+        assert_eq!(abort("error_rate < 5%"), None);
+        assert_eq!(abort("error_rate < 5% abort"), rule(0.0, 0));
+        assert_eq!(abort("p95 < 500 abort"), rule(0.0, 0));
+        assert_eq!(abort("p95<500 ABORT after 10s"), rule(10.0, 0));
+        assert_eq!(abort("avg < 1s abort after 500ms"), rule(0.5, 0));
+        assert_eq!(abort("error_rate < 5% abort after 1.5m"), rule(90.0, 0));
+        assert_eq!(
+            abort("error_rate < 5% abort after 100 requests"),
+            rule(0.0, 100)
+        );
+        assert_eq!(
+            abort("error_rate < 5% abort after 10 s and 1 request"),
+            rule(10.0, 1)
+        );
+        assert_eq!(abort("failures == 0 abort"), rule(0.0, 0));
+        assert_eq!(
+            abort("cache_hit_faster_than_miss abort after 5s"),
+            rule(5.0, 0)
+        );
+        let scoped = parse("p95 for \"/abort now\" < 300 abort after 2s").unwrap();
+        assert_eq!(scoped.scope.as_deref(), Some("/abort now"));
+        assert_eq!(scoped.bound, 300.0);
+        assert_eq!(scoped.abort, rule(2.0, 0));
+        assert_eq!(scoped.text, "p95 for \"/abort now\" < 300 abort after 2s");
+        let late = parse("median < 50 ms for '/h' abort").unwrap();
+        assert_eq!(late.scope.as_deref(), Some("/h"));
+        assert!(late.abort.is_some());
+        // A request name that merely contains the word is no suffix.
+        assert_eq!(parse("avg for \"/x abort\" < 5").unwrap().abort, None);
+    }
+
+    #[test]
+    fn abort_errors() {
+        let err = |text: &str| parse(text).unwrap_err();
+        assert!(err("error_rate < 5% abort now").contains("unexpected `now` after `abort`"));
+        assert!(err("error_rate < 5% abort after").contains("expected a duration"));
+        assert!(err("error_rate < 5% abort after 10").contains("needs a unit"));
+        assert!(err("error_rate < 5% abort after 10 days").contains("unknown unit `days`"));
+        assert!(err("error_rate < 5% abort after many requests").contains("whole number"));
+        assert!(err("error_rate < 5% abort after 1s and 2s").contains("duration twice"));
+        assert!(err("error_rate < 5% abort after 1 requests and 2 requests")
+            .contains("request count twice"));
+        assert!(err("requests > 100 abort").contains("only grows during a run"));
+        assert!(err("failures >= 1 abort").contains("only grows during a run"));
+        assert!(err("corrected.p95 < 5 abort").contains("cannot watch `corrected.`"));
+        assert!(err("abort").contains("expected a metric"));
+        assert!(err("avg < 5 aborts").contains("unit `aborts`"));
     }
 }

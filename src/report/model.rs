@@ -33,8 +33,10 @@ pub struct RunFacts {
     pub end: f64,
     pub command_line: String,
     /// `run-time`, `iterations`, `shape-completed`, `SIGINT`, `SIGTERM`, `stopped` (the
-    /// web UI) or `running` (a report of a test still going).
+    /// web UI), `aborted` (by a criterion) or `running` (a report of a test still going).
     pub stop_reason: &'static str,
+    /// The `abort` criterion that stopped the run, as written.
+    pub aborted_by: Option<String>,
     pub interrupted: bool,
     pub exit_code: i32,
     pub cache_header: String,
@@ -126,6 +128,8 @@ pub struct RunMeta {
     pub duration: String,
     pub command_line: String,
     pub stop_reason: &'static str,
+    /// The `abort` criterion that stopped the run (stop_reason `aborted`).
+    pub aborted_by: Option<String>,
     pub interrupted: bool,
 }
 
@@ -296,6 +300,7 @@ pub fn build(
             duration: duration_text(facts.end - facts.start),
             command_line: facts.command_line.clone(),
             stop_reason: facts.stop_reason,
+            aborted_by: facts.aborted_by.clone(),
             interrupted: facts.interrupted,
         },
         verdict: VerdictDoc {

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::RunSpec;
+use crate::judge::AbortWatch;
 use crate::logging::MAIN;
 use crate::outcome::{Finished, StopReason, INSTANCE_LABEL};
 use crate::sinks::Periodic;
@@ -47,6 +48,13 @@ pub struct Status {
     pub class_counts: BTreeMap<String, u64>,
     /// False once the session has finished.
     pub running: bool,
+}
+
+/// Set once, by the ticker, when an `abort` criterion fails.
+#[derive(Default)]
+struct Aborted {
+    fired: CancellationToken,
+    reason: Mutex<Option<StopReason>>,
 }
 
 /// The figures of a run, shared by the session, its ticker and its readers.
@@ -90,6 +98,7 @@ pub struct Session {
     open: Mutex<Option<OpenModel>>,
     /// Cancelled when the load ends by itself: the last stage, or the arrival schedule.
     load_done: CancellationToken,
+    aborted: Arc<Aborted>,
     started: f64,
     finished: Mutex<Option<Arc<Finished>>>,
     /// Cancelled once the session has finished.
@@ -99,7 +108,8 @@ pub struct Session {
 impl Session {
     /// Runs the scenario files' `[[setup]]` steps, then starts the ticker and the load
     /// the spec describes: a ramp to its users, its stages, or its arrival rate.
-    /// `periodic` receives the figures every second.
+    /// `periodic` receives the figures every second; `abort`'s criteria are judged on
+    /// them, and the first that fails ends the load (`ended_by_itself`).
     pub async fn start(
         spec: RunSpec,
         classes: Vec<Arc<UserClass>>,
@@ -107,6 +117,7 @@ impl Session {
         periodic: Periodic,
         cache: CacheRole,
         full_history: bool,
+        abort: Option<AbortWatch>,
     ) -> anyhow::Result<Arc<Session>> {
         let started = epoch_now();
         let recorder = Recorder::new(worker_shards());
@@ -123,6 +134,8 @@ impl Session {
             .host
             .clone()
             .or_else(|| classes.iter().find_map(|c| c.host.clone()));
+        // Each test hands out its feeders' rows from the first, with full pools.
+        locust_scenario::reset_feeders(classes.iter().map(|c| &**c), run_steps);
         let globals = run_setup(&spec, &recorder, run_steps, &host).await?;
         let shared = shared_state(&spec, &recorder, globals)?;
         let teardown = run_steps
@@ -133,7 +146,10 @@ impl Session {
         let runner = locust_engine::start(classes.clone(), shared.clone(), spec.stop_timeout);
         let status = runner.status();
         let ticker_stop = CancellationToken::new();
+        let aborted = Arc::new(Aborted::default());
         let ticker = tokio::spawn(ticker::run(ticker::Ticker {
+            abort: abort.map(|watch| (watch, aborted.clone())),
+            started,
             stop: ticker_stop.clone(),
             figures: figures.clone(),
             status: status.clone(),
@@ -153,6 +169,7 @@ impl Session {
             ticker: tokio::sync::Mutex::new(Some(ticker)),
             open: Mutex::new(None),
             load_done: CancellationToken::new(),
+            aborted,
             started,
             finished: Mutex::new(None),
             done: CancellationToken::new(),
@@ -218,12 +235,15 @@ impl Session {
         }
     }
 
-    /// Resolves when the load ends by itself: `-i` used up, the last stage over, or the
-    /// arrival schedule done.
+    /// Resolves when the load ends by itself: `-i` used up, the last stage over, the
+    /// arrival schedule done, or an `abort` criterion failed.
     pub async fn ended_by_itself(&self) -> StopReason {
         tokio::select! {
             _ = self.shared.iterations_done.notified() => StopReason::Iterations,
             _ = self.load_done.cancelled() => StopReason::ShapeDone,
+            _ = self.aborted.fired.cancelled() => {
+                lock(&self.aborted.reason).unwrap_or(StopReason::Stopped)
+            }
         }
     }
 

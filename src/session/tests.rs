@@ -69,6 +69,7 @@ async fn session(
             miss: Vec::new(),
         },
         false,
+        None,
     )
     .await
     .unwrap();

@@ -1,7 +1,7 @@
 //! The once-a-second bookkeeping of a running session: drain what the users recorded
 //! into the figures, snapshot them for the current percentiles, sample the chart
 //! history, feed the periodic sinks (CSV every second, the console table every two),
-//! and apply `--reset-stats` when a ramp completes.
+//! judge the `abort` criteria, and apply `--reset-stats` when a ramp completes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,8 @@ use locust_stats::{epoch_now, lock};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::Figures;
+use super::{Aborted, Figures};
+use crate::judge::AbortWatch;
 use crate::logging::MAIN;
 use crate::sinks::Periodic;
 
@@ -26,6 +27,10 @@ pub(super) struct Ticker {
     pub pool: Option<Arc<Shared>>,
     pub reset_stats: bool,
     pub periodic: Periodic,
+    /// The `abort` criteria and where to say one failed; None once one has.
+    pub abort: Option<(AbortWatch, Arc<Aborted>)>,
+    /// When the session started (epoch seconds), for the criteria's `after` delays.
+    pub started: f64,
 }
 
 /// Runs until stopped; hands the periodic sinks back for their last rows.
@@ -61,5 +66,21 @@ pub(super) async fn run(mut ticker: Ticker) -> Periodic {
         stats.tick(now);
         ticker.figures.sample_history(&stats, users, now);
         ticker.periodic.tick(&stats, users, now);
+        let failed = ticker.abort.as_ref().and_then(|(watch, aborted)| {
+            let (reason, verdict) = watch.check(&stats, now - ticker.started)?;
+            Some((reason, verdict, aborted.clone()))
+        });
+        if let Some((reason, verdict, aborted)) = failed {
+            tracing::error!(
+                target: MAIN,
+                "Aborting the run: criterion '{}' failed (measured {}; {})",
+                verdict.criterion,
+                verdict.measured_text,
+                verdict.detail
+            );
+            *lock(&aborted.reason) = Some(reason);
+            aborted.fired.cancel();
+            ticker.abort = None;
+        }
     }
 }

@@ -99,7 +99,12 @@ pub fn document(
         StopReason::Terminate => ("SIGTERM", true),
         StopReason::Stopped => ("stopped", false),
         StopReason::StillRunning => ("running", false),
+        StopReason::Aborted { .. } => ("aborted", false),
     };
+    let aborted_by = verdicts
+        .iter()
+        .find(|v| v.aborted)
+        .map(|v| v.criterion.clone());
     let facts = RunFacts {
         profile: settings.profile.clone(),
         description: settings.profile_description.clone(),
@@ -121,6 +126,7 @@ pub fn document(
         end: finished.end,
         command_line: context.command_line.clone(),
         stop_reason,
+        aborted_by,
         interrupted,
         exit_code,
         cache_header: settings.labels.cache_header.clone(),

@@ -121,7 +121,13 @@ pub async fn report_page(
                 start: test.started(),
                 end,
             };
-            let judged = judge::judge(&test.settings, &test.judge, &so_far.stats, None);
+            let judged = judge::judge(
+                &test.settings,
+                &test.judge,
+                &so_far.stats,
+                None,
+                so_far.reason,
+            );
             let doc = sinks_report::document(&test.settings, &test.report, judged, &so_far);
             report::html_page(&doc, so_far.start, &test.report.redactor)
         }
@@ -136,7 +142,7 @@ pub async fn report_page(
                 start: now,
                 end: now,
             };
-            let judged = judge::judge(&session.base, &judge, &nothing.stats, None);
+            let judged = judge::judge(&session.base, &judge, &nothing.stats, None, nothing.reason);
             let doc = sinks_report::document(&session.base, &context, judged, &nothing);
             report::html_page(&doc, now, &context.redactor)
         }

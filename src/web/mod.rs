@@ -189,7 +189,13 @@ async fn finish(session: &Session) -> anyhow::Result<i32> {
     };
     // The test stopped already (Stop, run time, quitting): this returns that run.
     let finished = test.finish(StopReason::Interrupt).await;
-    let judged = judge::judge(&test.settings, &test.judge, &finished.stats, None);
+    let judged = judge::judge(
+        &test.settings,
+        &test.judge,
+        &finished.stats,
+        None,
+        finished.reason,
+    );
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     Console::new(&test.settings).final_summary(&finished.stats, &test.settings.output)?;

@@ -1,7 +1,7 @@
 //! One test started from the web UI: the `Session` that runs it, with the settings,
 //! criteria and report context of that test (the form's numbers, a profile's criteria),
 //! ended once, whoever asks first: the Stop button, its run time, the iteration limit,
-//! or the process quitting.
+//! a failed `abort` criterion, or the process quitting.
 
 use std::sync::Arc;
 
@@ -39,6 +39,8 @@ impl TestRun {
         run_steps: Vec<RunSteps>,
     ) -> anyhow::Result<Arc<TestRun>> {
         let csv = sinks::csv_writer(&settings.output, epoch_now())?;
+        let abort = judge.abort_watch(&settings);
+        let may_end_by_itself = settings.spec.iterations.is_some() || abort.is_some();
         let session = Session::start(
             settings.spec.clone(),
             classes.clone(),
@@ -46,6 +48,7 @@ impl TestRun {
             Periodic::new(Console::new(&settings), csv),
             judge.cache_role.clone(),
             settings.output.csv_full_history,
+            abort,
         )
         .await?;
         let test = Arc::new(TestRun {
@@ -56,7 +59,7 @@ impl TestRun {
             classes,
             session,
         });
-        if test.settings.spec.iterations.is_some() {
+        if may_end_by_itself {
             let watcher = test.clone();
             tokio::spawn(async move {
                 tokio::select! {

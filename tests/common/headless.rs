@@ -107,9 +107,13 @@ impl Run {
         );
     }
 
-    /// Exited by itself with `code`, no panic, no abort.
+    /// Exited by itself with `code` (a panic's 101 or a signal never is), no panic.
     pub fn assert_exit(&self, code: i32) {
-        self.assert_survived();
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the binary panicked\n{}",
+            self.describe()
+        );
         assert_eq!(self.code, Some(code), "exit code\n{}", self.describe());
     }
 

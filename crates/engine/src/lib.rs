@@ -17,15 +17,18 @@ pub mod ramp;
 mod runner;
 mod shape;
 mod shared;
+mod spawn_gate;
 mod user;
 
 pub use labels::LabelHeaders;
 pub use open::{run as run_open, ArrivalCounts, Pool, RateStage, Schedule};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
 pub use shape::{
-    drive as drive_shape, rehearse as rehearse_shape, Curve, Easing, Stage, StageClasses,
+    drive as drive_shape, rehearse as rehearse_shape, Curve, Easing, Formula, Stage, StageClasses,
+    Target as ShapeTarget,
 };
 pub use shared::Shared;
+pub use spawn_gate::SpawnGate;
 pub use user::run_alone;
 
 use std::sync::Arc;
@@ -47,6 +50,7 @@ pub fn start(
             fixed_count: u64::from(c.fixed_count),
         })
         .collect();
+    let gate = shared.clone();
     let launch: runner::Launcher = Arc::new(move |index, class, signals| {
         shared.user_started();
         Box::pin(user::run_user(
@@ -56,5 +60,8 @@ pub fn start(
             signals,
         ))
     });
-    runner::spawn(weights, launch, stop_timeout)
+    let runner = runner::spawn(weights, launch, stop_timeout);
+    // Before any user starts (they start on the first ramp): barriers follow its ramps.
+    gate.spawn_gate.attach(runner.status());
+    runner
 }

@@ -80,15 +80,21 @@ pub async fn run(
                     match class {
                         Some(class) => {
                             let handle = corrected.handle(index as usize);
-                            PooledUser::start(index, class, shared, handle, signals).await
+                            PooledUser::start(index, class, shared.clone(), handle, signals).await
                         }
                         None => None,
                     }
                 }
             };
             if let Some(mut user) = user {
-                user.iteration(intended).await;
-                lock(&idle).users.push(user);
+                if user.iteration(intended).await {
+                    lock(&idle).users.push(user);
+                } else {
+                    // It stopped itself (`stop_user`): on_stop, and out of the pool; a
+                    // later arrival that finds no idle user starts a new one.
+                    user.finish().await;
+                    shared.pool_users.fetch_sub(1, Ordering::Relaxed);
+                }
             }
         }
     })

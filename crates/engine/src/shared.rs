@@ -9,6 +9,7 @@ use locust_stats::Recorder;
 use tokio::sync::Notify;
 
 use super::labels::LabelHeaders;
+use super::spawn_gate::SpawnGate;
 use crate::http::ClientFactory;
 
 pub struct Shared {
@@ -28,6 +29,8 @@ pub struct Shared {
     pub iterations_done: Notify,
     /// What the run's `[[setup]]` set: every user reads it.
     pub globals: Arc<std::collections::HashMap<String, minijinja::Value>>,
+    /// Where `barrier = "spawned"` steps wait for the current ramp to complete.
+    pub spawn_gate: SpawnGate,
 }
 
 impl Shared {
@@ -48,6 +51,7 @@ impl Shared {
             pool_users: AtomicU64::new(0),
             iterations_done: Notify::new(),
             globals: Arc::default(),
+            spawn_gate: SpawnGate::default(),
         }
     }
 

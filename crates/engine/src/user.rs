@@ -1,27 +1,43 @@
 //! One simulated user: its `vars`, `on_start`, then weighted (or, for a sequential
-//! class, in-order) tasks separated by its wait time, then `on_stop` — Locust's User
-//! lifecycle. A task's steps run in order: requests (a failure does not end the task,
-//! as in Locust, unless `stop_on_failure` says so), pauses, `set`, conditions and loops.
+//! class, in-order; for a chain, drawn from the last task's `next`) tasks separated by
+//! its wait time, then `on_stop` — Locust's User lifecycle. A task's steps run in order:
+//! requests (a failure does not end the task, as in Locust, unless `stop_on_failure`
+//! says so), pauses, `set`, conditions, loops, groups and metrics (`measure`).
 //! Pacing wait times follow a `Pacer`'s deadlines. Stopping follows `--stop-timeout`: a
 //! sleeping user leaves at once, a busy one finishes its task unless it is killed. The
 //! open model (`PooledUser`) runs the same tasks one iteration at a time; `run_alone`
 //! runs a file's `[[setup]]` or `[[teardown]]` steps once, as a user of its own.
+//!
+//! This module owns the lifecycle (class `vars`, `on_start`, the task loop and its
+//! waits, `on_stop`) and the stop signals; picking and running one task is in `task`,
+//! running a sequence of steps in `steps`, a request step in `request`, and each other
+//! kind of step in a module of its own (`barrier`, `feed`, `measure`, `raise`,
+//! `set_cookie`).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use locust_scenario::{
-    Action, Outcome, ResponseView, Rounds, Step, StepError, Task, UserClass, UserVars,
-};
+use locust_scenario::{Action, StepError, UserClass, UserVars};
 use locust_stats::RecordHandle;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::pacer::Pacer;
 use super::shared::Shared;
-use crate::http::{Outgoing, UserClient};
+use crate::http::UserClient;
+
+mod barrier;
+mod feed;
+mod measure;
+mod raise;
+mod request;
+mod set_cookie;
+mod steps;
+mod task;
+
+use task::TaskEnd;
 
 /// How long `on_stop` may take after a user was told to stop.
 const ON_STOP_LIMIT: Duration = Duration::from_secs(10);
@@ -68,6 +84,9 @@ impl StopSignals {
 /// Why a sequence of steps ended early.
 enum Interrupted {
     Killed,
+    /// The user stops itself (`stop_user`, a feeder's `when_empty = "stop_user"`):
+    /// Locust's `raise StopUser()`. Its on_stop runs and it is not started again.
+    Stopped,
     /// A step could not run (template error); recorded, and the task ends.
     Exception,
     /// A request failed where a failure ends the task (`stop_on_failure`).
@@ -86,8 +105,10 @@ struct UserRun {
     /// current iteration started.
     corrected: Option<RecordHandle>,
     lateness: Duration,
-    /// A sequential class's next task.
+    /// A sequential class's or a chain's next task.
     next_task: usize,
+    /// The groups whose steps are running, innermost last.
+    groups: Vec<measure::GroupTally>,
 }
 
 /// Runs one user until it is stopped (or the iteration limit is reached).
@@ -128,22 +149,24 @@ impl PooledUser {
         }
         match user.run_steps(&on_start.on_start, false).await {
             Ok(()) | Err(Interrupted::Failed) => Some(PooledUser(user)),
-            Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
+            Err(Interrupted::Exception | Interrupted::Killed | Interrupted::Stopped) => {
                 PooledUser(user).finish().await;
                 None
             }
         }
     }
 
-    /// Runs one weighted task; its requests are also recorded from `intended`.
-    pub async fn iteration(&mut self, intended: Instant) {
+    /// Runs one weighted task; its requests are also recorded from `intended`. False if
+    /// the user stopped itself (`stop_user`): the iteration ended there, and the caller
+    /// `finish`es the user rather than keeping it in the pool.
+    pub async fn iteration(&mut self, intended: Instant) -> bool {
         let user = &mut self.0;
         let total_weight: u64 = user.class.tasks.iter().map(|t| u64::from(t.weight)).sum();
         if total_weight == 0 || !user.shared.take_iteration() {
-            return;
+            return true;
         }
         user.lateness = Instant::now().saturating_duration_since(intended);
-        user.run_task(total_weight).await;
+        user.run_task(total_weight).await != TaskEnd::Stopped
     }
 
     pub async fn finish(mut self) {
@@ -187,6 +210,7 @@ impl UserRun {
             corrected: None,
             lateness: Duration::ZERO,
             next_task: 0,
+            groups: Vec::new(),
         })
     }
 }
@@ -225,26 +249,6 @@ pub async fn run_alone(
 }
 
 impl UserRun {
-    /// Picks and runs one task; false if the user was killed during it.
-    async fn run_task(&mut self, total_weight: u64) -> bool {
-        let class = self.class.clone();
-        let task = if class.sequential {
-            let task = &class.tasks[self.next_task % class.tasks.len()];
-            self.next_task = (self.next_task + 1) % class.tasks.len();
-            task
-        } else {
-            pick_task(&class.tasks, total_weight, &mut self.rng)
-        };
-        if task.runnable(&self.vars) {
-            if let Err(Interrupted::Killed) =
-                self.run_steps(&task.steps, task.stop_on_failure).await
-            {
-                return false;
-            }
-        }
-        true
-    }
-
     /// The class's `vars`, set before anything else; false (the user ends, as a Python
     /// user whose constructor raised) when they cannot be rendered.
     fn set_class_vars(&mut self) -> bool {
@@ -274,8 +278,9 @@ impl UserRun {
         }
         match self.run_steps(&class.on_start, false).await {
             Ok(()) | Err(Interrupted::Failed) => {}
-            // Locust: an exception in on_start kills the user (on_stop still runs).
-            Err(Interrupted::Exception) | Err(Interrupted::Killed) => {
+            // Locust: an exception in on_start kills the user (on_stop still runs), and
+            // so does a StopUser raised there.
+            Err(Interrupted::Exception | Interrupted::Killed | Interrupted::Stopped) => {
                 self.on_stop().await;
                 return;
             }
@@ -294,7 +299,8 @@ impl UserRun {
             if self.signals.graceful.is_cancelled() || !self.shared.take_iteration() {
                 return;
             }
-            if !self.run_task(total_weight).await {
+            // Killed or stopped (Locust's StopUser): on_stop, and the user is gone.
+            if self.run_task(total_weight).await != TaskEnd::GoOn {
                 return;
             }
             if !self.wait(pacer.as_mut()).await {
@@ -345,200 +351,14 @@ impl UserRun {
         guard.abort();
     }
 
-    /// Runs steps in order. A failed request ends them only when its own
-    /// `stop_on_failure` says so, or, where it says nothing, the task's; a step whose variable is not set yet is
-    /// skipped; a template error or a kill ends them.
-    async fn run_steps(
-        &mut self,
-        steps: &[Action],
-        stop_on_failure: bool,
-    ) -> Result<(), Interrupted> {
-        for action in steps {
-            if self.signals.kill.is_cancelled() {
-                return Err(Interrupted::Killed);
-            }
-            match action {
-                Action::Request(step) => match self.run_step(step).await {
-                    Err(Interrupted::Failed)
-                        if !step.stop_on_failure().unwrap_or(stop_on_failure) => {}
-                    other => other?,
-                },
-                Action::Think(wait) => self.think(wait).await?,
-                Action::Set(set) => match set.apply(&mut self.vars, &mut self.rng) {
-                    Ok(()) | Err(StepError::MissingVariable { .. }) => {}
-                    Err(e) => {
-                        self.log_exception(&e);
-                        return Err(Interrupted::Exception);
-                    }
-                },
-                Action::If(branch) => {
-                    let holds = match branch.condition.holds(&mut self.vars, &mut self.rng) {
-                        Ok(holds) => holds,
-                        Err(e) => {
-                            self.log_exception(&e);
-                            return Err(Interrupted::Exception);
-                        }
-                    };
-                    let chosen = if holds {
-                        &branch.then
-                    } else {
-                        &branch.otherwise
-                    };
-                    Box::pin(self.run_steps(chosen, stop_on_failure)).await?;
-                }
-                Action::Repeat(repeat) => match &repeat.rounds {
-                    Rounds::Count(n) => {
-                        for _ in 0..*n {
-                            Box::pin(self.run_steps(&repeat.body, stop_on_failure)).await?;
-                        }
-                    }
-                    Rounds::Each { var, items } => {
-                        let values = match items.values(&mut self.vars, &mut self.rng) {
-                            Ok(values) => values,
-                            Err(e) => {
-                                self.log_exception(&e);
-                                return Err(Interrupted::Exception);
-                            }
-                        };
-                        for value in values {
-                            self.vars.set(var, value);
-                            Box::pin(self.run_steps(&repeat.body, stop_on_failure)).await?;
-                        }
-                    }
-                },
-            }
-        }
-        Ok(())
-    }
-
-    /// A pause inside a task (a kill ends it; a graceful stop lets the task finish).
-    async fn think(&mut self, wait: &locust_scenario::WaitTime) -> Result<(), Interrupted> {
-        let pause = wait.next_wait(&mut self.rng);
-        if pause.is_zero() {
-            return Ok(());
-        }
-        tokio::select! {
-            biased;
-            _ = self.signals.kill.cancelled() => Err(Interrupted::Killed),
-            _ = tokio::time::sleep(pause) => Ok(()),
-        }
-    }
-
     /// A step that could not run: Locust logs a task's exception as an ERROR line and
     /// counts it in the exceptions table.
-    fn log_exception(&self, error: &StepError) {
+    fn log_exception(&mut self, error: &StepError) {
+        self.tally_exception(error);
         tracing::error!(target: "locust.user.task", "{error}");
         self.stats
             .record_exception(&error.to_string(), &format!("in class {}", self.class.name));
     }
-
-    async fn run_step(&mut self, step: &Step) -> Result<(), Interrupted> {
-        let rendered = match step.render(&mut self.vars, &mut self.rng) {
-            Ok(rendered) => rendered,
-            // A variable an earlier step failed to set: this step is skipped, as a
-            // Python task guards a line with `if self.ids:`.
-            Err(StepError::MissingVariable { .. }) => return Ok(()),
-            Err(e) => {
-                // A request that could not be built is a failure of that request, and
-                // the task ends, as a Python task ends on an exception.
-                let method = step.static_method().map_or("GET", |m| m.as_str());
-                let name = step
-                    .static_name()
-                    .unwrap_or_else(|| step.label().to_string());
-                let error = format!(
-                    "TemplateError({})",
-                    locust_stats::pyrepr::repr_str(&e.to_string())
-                );
-                self.stats
-                    .record(method, &name, Duration::ZERO, 0, Some(&error));
-                self.log_exception(&e);
-                return Err(Interrupted::Exception);
-            }
-        };
-        let method = rendered.method.as_str();
-        let send = step.send_options();
-        let request = Outgoing {
-            method: &rendered.method,
-            url: &rendered.url,
-            headers: &rendered.headers,
-            body: rendered.body.as_ref(),
-            keep_body: step.reads_body(),
-            follow_redirects: send.allow_redirects,
-            timeouts: self
-                .shared
-                .clients
-                .timeouts_with(send.connect_timeout, send.read_timeout),
-        };
-        // A kill lets the request in flight finish (briefly) so that a request the
-        // target answered is also counted here; past the grace it is abandoned.
-        let abandoned = self.signals.grace_over();
-        let exchange = tokio::select! {
-            // An answer that has arrived counts even when this user is polled only
-            // after its grace ran out (thousands of users wake at once on a stop).
-            biased;
-            exchange = self.client.exchange(request) => exchange,
-            _ = abandoned => return Err(Interrupted::Killed),
-        };
-        let error = match &exchange.result {
-            Ok(received) => {
-                let url = if step.inspects_response() {
-                    self.client.final_url(&rendered.url, received)
-                } else {
-                    String::new()
-                };
-                let view = ResponseView {
-                    status: received.status,
-                    reason: &received.reason,
-                    url: &url,
-                    headers: &received.headers,
-                    body: &received.body,
-                };
-                match step.evaluate(&view, &mut self.vars) {
-                    Outcome::Success => None,
-                    Outcome::Failure(error) => Some(error),
-                }
-            }
-            Err(error) => Some(error.clone()),
-        };
-        let length = exchange.result.as_ref().map_or(0, |r| r.length);
-        self.stats.record(
-            method,
-            &rendered.name,
-            exchange.elapsed,
-            length,
-            error.as_deref(),
-        );
-        if let Some(corrected) = &self.corrected {
-            corrected.record(
-                method,
-                &rendered.name,
-                exchange.elapsed + self.lateness,
-                length,
-                error.as_deref(),
-            );
-        }
-        self.shared.labels.record(
-            &self.stats,
-            exchange.result.as_ref().ok().map(|r| &r.headers),
-            exchange.elapsed,
-        );
-        match error {
-            Some(_) => Err(Interrupted::Failed),
-            None => Ok(()),
-        }
-    }
-}
-
-fn pick_task<'a>(tasks: &'a [Task], total_weight: u64, rng: &mut SmallRng) -> &'a Task {
-    let mut roll = rng.random_range(0..total_weight);
-    for task in tasks {
-        let weight = u64::from(task.weight);
-        if roll < weight {
-            return task;
-        }
-        roll -= weight;
-    }
-    &tasks[tasks.len() - 1]
 }
 
 #[cfg(test)]
@@ -546,7 +366,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::Ordering;
 
-    use locust_scenario::WaitTime;
+    use locust_scenario::{Task, WaitTime};
     use locust_stats::Recorder;
 
     use crate::http::{ClientFactory, HttpOptions};
@@ -568,6 +388,7 @@ mod tests {
                 steps: Vec::new(),
                 requires: Vec::new(),
                 stop_on_failure: false,
+                next: Vec::new(),
             }],
             on_start: Vec::new(),
             on_stop: Vec::new(),

@@ -1,18 +1,16 @@
 //! A task's steps as the engine runs them, in order: requests, pauses (`think`),
 //! variables set without a request (`set`), conditions (`if` with `then`/`else`, or on a
-//! request) and loops (`repeat`, `for`). Compiled from step tables here, with the rules
-//! of which keys go together; evaluated with the user's variables at run time.
+//! request) and loops (`repeat`, `for`): their compiled form, what they read before they
+//! set it (`requires`), and their evaluation with the user's variables at run time. They
+//! are compiled from step tables in `action_compile.rs`.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use minijinja::{Environment, ErrorKind, Value};
-use toml::Spanned;
 
-use crate::error::{ScenarioError, StepError};
-use crate::model::RequestDef;
-use crate::request::{compile_request, Cx};
+use crate::error::StepError;
 use crate::step::Step;
 use crate::template::{context, Template};
 use crate::vars::UserVars;
@@ -25,31 +23,45 @@ pub const MAX_ROUNDS: usize = 100_000;
 #[derive(Debug, Clone)]
 pub enum Action {
     Request(Box<Step>),
+    /// Waits until the current ramp has started every user (`barrier.rs`).
+    Barrier(crate::barrier::Barrier),
+    /// A cookie stored in the user's jar (`cookie.rs`).
+    SetCookie(Box<crate::cookie::SetCookie>),
+    /// The user's next row of a feeder, into a variable (`feeder.rs`).
+    Feed(Box<crate::feeder::Feed>),
     /// A pause inside the task (Locust's `time.sleep` in a task).
     Think(WaitTime),
     Set(SetVars),
     If(Box<Branch>),
     Repeat(Box<Repeat>),
+    /// Steps timed as one stats row (`measure.rs`).
+    Group(Box<crate::measure::Group>),
+    /// A number recorded as a stats row (`measure.rs`).
+    Metric(Box<crate::measure::Metric>),
+    /// `fail = "message"`: the task raises an exception (`raise.rs`).
+    Fail(Box<crate::raise::Fail>),
+    /// `stop_user = true`: the user stops for good, after its on_stop (`raise.rs`).
+    StopUser,
 }
 
 /// `set = { name = "template", ... }`: variables set without a request.
 #[derive(Debug, Clone)]
 pub struct SetVars {
-    label: String,
-    env: Arc<Environment<'static>>,
+    pub(crate) label: String,
+    pub(crate) env: Arc<Environment<'static>>,
     /// The variable, its template, and whether the template is one expression whose
     /// value keeps its type (a list stays a list).
-    items: Vec<(String, Template, bool)>,
-    needs: Vec<String>,
+    pub(crate) items: Vec<(String, Template, bool)>,
+    pub(crate) needs: Vec<String>,
 }
 
 /// A condition: a minijinja expression, true or false for the user's variables. One
 /// that reads a variable not set yet is false (Python's `if self.cart:`).
 #[derive(Debug, Clone)]
 pub struct Condition {
-    label: String,
-    env: Arc<Environment<'static>>,
-    template: Template,
+    pub(crate) label: String,
+    pub(crate) env: Arc<Environment<'static>>,
+    pub(crate) template: Template,
 }
 
 /// `if = "..."` with the steps for either answer.
@@ -74,9 +86,9 @@ pub enum Rounds {
 /// The list a `for` walks: an expression rendered to JSON.
 #[derive(Debug, Clone)]
 pub struct Items {
-    label: String,
-    env: Arc<Environment<'static>>,
-    template: Template,
+    pub(crate) label: String,
+    pub(crate) env: Arc<Environment<'static>>,
+    pub(crate) template: Template,
 }
 
 /// `repeat = N` or `for = { var, in }` with its steps.
@@ -107,7 +119,9 @@ impl Action {
         for action in actions {
             match action {
                 Action::Request(step) => step.env = env.clone(),
-                Action::Think(_) => {}
+                Action::Think(_) | Action::Barrier(_) | Action::Feed(_) | Action::StopUser => {}
+                Action::SetCookie(set) => set.env = env.clone(),
+                Action::Fail(fail) => fail.env = env.clone(),
                 Action::Set(set) => set.env = env.clone(),
                 Action::If(branch) => {
                     branch.condition.env = env.clone();
@@ -120,6 +134,8 @@ impl Action {
                     }
                     Action::attach_env(&mut repeat.body, env);
                 }
+                Action::Group(group) => Action::attach_env(&mut group.body, env),
+                Action::Metric(metric) => metric.env = env.clone(),
             }
         }
     }
@@ -143,7 +159,10 @@ fn collect_requests<'a>(actions: &'a [Action], out: &mut Vec<&'a Step>) {
                 collect_requests(&branch.otherwise, out);
             }
             Action::Repeat(repeat) => collect_requests(&repeat.body, out),
-            Action::Think(_) | Action::Set(_) => {}
+            Action::Barrier(_) | Action::SetCookie(_) | Action::Feed(_) => {}
+            Action::Group(group) => collect_requests(&group.body, out),
+            Action::Think(_) | Action::Set(_) | Action::Metric(_) => {}
+            Action::Fail(_) | Action::StopUser => {}
         }
     }
 }
@@ -166,11 +185,37 @@ fn walk_requires(
                 );
                 produced.extend(step.extracts().map(str::to_string));
             }
+            Action::SetCookie(set) => {
+                requires.extend(set.needs.iter().filter(|v| !produced.contains(*v)).cloned());
+            }
+            Action::Barrier(_) => {}
+            Action::Feed(feed) => {
+                produced.insert(feed.var.clone());
+            }
             Action::Set(set) => {
                 requires.extend(set.needs.iter().filter(|v| !produced.contains(*v)).cloned());
                 produced.extend(set.items.iter().map(|(v, _, _)| v.clone()));
             }
-            Action::If(_) | Action::Repeat(_) | Action::Think(_) => {}
+            // A group's steps always run, as if written in its place.
+            Action::Group(group) => walk_requires(&group.body, produced, requires),
+            Action::Metric(metric) => {
+                requires.extend(
+                    metric
+                        .needs()
+                        .iter()
+                        .filter(|v| !produced.contains(*v))
+                        .cloned(),
+                );
+            }
+            Action::Fail(fail) => {
+                requires.extend(
+                    fail.needs()
+                        .iter()
+                        .filter(|v| !produced.contains(*v))
+                        .cloned(),
+                );
+            }
+            Action::If(_) | Action::Repeat(_) | Action::Think(_) | Action::StopUser => {}
         }
     }
 }
@@ -274,285 +319,4 @@ impl Items {
             .map(Value::from_serialize)
             .collect())
     }
-}
-
-/// Compiles a list of step tables (`key` is the list's dotted key).
-pub(crate) fn compile_actions(
-    cx: &mut Cx<'_>,
-    defs: &[Spanned<RequestDef>],
-    key: &str,
-    task: &str,
-) -> Result<Vec<Action>, ScenarioError> {
-    defs.iter()
-        .enumerate()
-        .map(|(i, def)| compile_action(cx, def, &format!("{key}[{i}]"), task))
-        .collect()
-}
-
-/// The keys that make a step of each kind, for messages.
-const KINDS: &str =
-    "`path` (a request), `think`, `set`, `if` with `then`, `repeat` or `for` with `steps`";
-
-/// Compiles one step table, checking that its keys make one kind of step.
-pub(crate) fn compile_action(
-    cx: &mut Cx<'_>,
-    spanned: &Spanned<RequestDef>,
-    key: &str,
-    task: &str,
-) -> Result<Action, ScenarioError> {
-    let def = spanned.get_ref();
-    let span = spanned.span();
-    let kinds = [
-        ("path", def.path.is_some()),
-        ("think", def.think.is_some()),
-        ("set", def.set.is_some()),
-        ("then", def.then.is_some()),
-        ("repeat", def.repeat.is_some()),
-        ("for", def.for_each.is_some()),
-    ];
-    let present: Vec<&str> = kinds
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(k, _)| *k)
-        .collect();
-    match present.as_slice() {
-        [] if def.condition.is_some() => Err(cx.invalid(
-            span,
-            key,
-            "`if` needs `then = [...]` (the steps to run when it holds), or sits on a request with `path`",
-        )),
-        [] => Err(cx.invalid(span, key, format!("a step needs one of {KINDS}"))),
-        [_, _, ..] if !(present == ["repeat", "for"] || present == ["for", "repeat"]) => Err(cx.invalid(
-            span,
-            key,
-            format!(
-                "a step is one kind of step, but this one has {}: split it into several steps",
-                present.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
-            ),
-        )),
-        _ if def.repeat.is_some() && def.for_each.is_some() => Err(cx.invalid(
-            span,
-            key,
-            "a loop is either `repeat = N` or `for = { var, in }`, not both",
-        )),
-        ["path"] => {
-            if let Some(extra) = [("else", def.otherwise.is_some()), ("steps", def.steps.is_some())]
-                .iter()
-                .find(|(_, on)| *on)
-            {
-                return Err(cx.invalid(span, key, format!("`{}` does not go with a request (`path`)", extra.0)));
-            }
-            let step = compile_request(cx, spanned, key, task)?;
-            let request = Action::Request(Box::new(step));
-            match &def.condition {
-                None => Ok(request),
-                Some(condition) => Ok(Action::If(Box::new(Branch {
-                    condition: compile_condition(cx, condition, &format!("{key}.if"), task)?,
-                    then: vec![request],
-                    otherwise: Vec::new(),
-                }))),
-            }
-        }
-        ["think"] => {
-            guard_only_with(cx, spanned, key, &["think"])?;
-            let think = def.think.as_ref().map(|t| (t.span(), t.get_ref()));
-            let Some((tspan, value)) = think else {
-                return Err(cx.invalid(span, key, "`think` needs a value"));
-            };
-            let wait = match value {
-                toml::Value::Integer(i) if *i >= 0 => WaitTime::Constant(*i as f64),
-                toml::Value::Float(f) if f.is_finite() && *f >= 0.0 => WaitTime::Constant(*f),
-                toml::Value::String(text) => WaitTime::parse(text)
-                    .map_err(|e| cx.invalid(tspan.clone(), &format!("{key}.think"), e))?,
-                _ => {
-                    return Err(cx.invalid(
-                        tspan,
-                        &format!("{key}.think"),
-                        "give seconds (`think = 2`) or a wait_time (`think = \"between(1, 3)\"`)",
-                    ))
-                }
-            };
-            Ok(Action::Think(wait))
-        }
-        ["set"] => {
-            guard_only_with(cx, spanned, key, &["set"])?;
-            let Some(set) = &def.set else {
-                return Err(cx.invalid(span, key, "`set` needs a table"));
-            };
-            compile_set_table(cx, set.get_ref(), set.span(), &format!("{key}.set"), task).map(Action::Set)
-        }
-        ["then"] => {
-            guard_only_with(cx, spanned, key, &["if", "then", "else"])?;
-            let Some(condition) = &def.condition else {
-                return Err(cx.invalid(span, key, "`then` needs `if = \"...\"` (the condition)"));
-            };
-            let then = compile_actions(cx, def.then.as_deref().unwrap_or_default(), &format!("{key}.then"), task)?;
-            let otherwise = compile_actions(
-                cx,
-                def.otherwise.as_deref().unwrap_or_default(),
-                &format!("{key}.else"),
-                task,
-            )?;
-            Ok(Action::If(Box::new(Branch {
-                condition: compile_condition(cx, condition, &format!("{key}.if"), task)?,
-                then,
-                otherwise,
-            })))
-        }
-        ["repeat"] | ["for"] => {
-            guard_only_with(cx, spanned, key, &["repeat", "for", "steps"])?;
-            let rounds = match (&def.repeat, &def.for_each) {
-                (Some(count), _) => {
-                    let n = usize::try_from(*count.get_ref())
-                        .ok()
-                        .filter(|n| *n <= MAX_ROUNDS)
-                        .ok_or_else(|| {
-                            cx.invalid(
-                                count.span(),
-                                &format!("{key}.repeat"),
-                                format!("`repeat` is a whole number from 0 to {MAX_ROUNDS}"),
-                            )
-                        })?;
-                    Rounds::Count(n)
-                }
-                (None, Some(each)) => {
-                    let fkey = format!("{key}.for");
-                    let f = each.get_ref();
-                    if !crate::extract::is_identifier(&f.var) {
-                        return Err(cx.invalid(each.span(), &fkey, format!("`var = {:?}` is not a usable variable name", f.var)));
-                    }
-                    let source = Spanned::new(each.span(), as_expression(&f.items, "tojson"));
-                    let mut used = BTreeSet::new();
-                    let template = cx.template(&source, &format!("{fkey}.in"), task, &mut used)?;
-                    Rounds::Each {
-                        var: f.var.clone(),
-                        items: Items {
-                            label: label_of(key),
-                            env: cx.env.clone(),
-                            template,
-                        },
-                    }
-                }
-                (None, None) => return Err(cx.invalid(span, key, "a loop needs `repeat` or `for`")),
-            };
-            let Some(steps) = &def.steps else {
-                return Err(cx.invalid(span, key, "a loop needs `steps = [...]`, the steps to repeat"));
-            };
-            let body = compile_actions(cx, steps, &format!("{key}.steps"), task)?;
-            Ok(Action::Repeat(Box::new(Repeat { rounds, body })))
-        }
-        _ => Err(cx.invalid(span, key, format!("a step needs one of {KINDS}"))),
-    }
-}
-
-/// A step of a kind other than a request takes only its own keys (and `if` guards
-/// nothing but `then`).
-fn guard_only_with(
-    cx: &Cx<'_>,
-    spanned: &Spanned<RequestDef>,
-    key: &str,
-    allowed: &[&str],
-) -> Result<(), ScenarioError> {
-    let def = spanned.get_ref();
-    let request_keys = [
-        ("method", def.method.is_some()),
-        ("name", def.name.is_some()),
-        ("if", def.condition.is_some() && !allowed.contains(&"if")),
-        (
-            "else",
-            def.otherwise.is_some() && !allowed.contains(&"else"),
-        ),
-        ("steps", def.steps.is_some() && !allowed.contains(&"steps")),
-        ("stop_on_failure", def.stop_on_failure.is_some()),
-    ];
-    match request_keys.iter().find(|(_, on)| *on) {
-        Some((extra, _)) => Err(cx.invalid(
-            spanned.span(),
-            key,
-            format!("`{extra}` does not go with `{}`", allowed[0]),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// `set = { ... }` (and a class's `vars`): each value a template.
-pub(crate) fn compile_set_table(
-    cx: &mut Cx<'_>,
-    set: &crate::model::Pairs<Spanned<String>>,
-    span: std::ops::Range<usize>,
-    key: &str,
-    task: &str,
-) -> Result<SetVars, ScenarioError> {
-    let mut used = BTreeSet::new();
-    let mut items = Vec::new();
-    for (name, value) in &set.0 {
-        if !crate::extract::is_identifier(name) {
-            return Err(cx.invalid(
-                span.clone(),
-                &format!("{key}.{name}"),
-                format!("`{name}` is not a usable variable name (letters, digits and _)"),
-            ));
-        }
-        let (source, typed) = match single_expression(value.get_ref()) {
-            Some(inner) => (format!("{{{{ ({inner}) | tojson }}}}"), true),
-            None => (value.get_ref().clone(), false),
-        };
-        let template = cx.template(
-            &Spanned::new(value.span(), source),
-            &format!("{key}.{name}"),
-            task,
-            &mut used,
-        )?;
-        items.push((name.clone(), template, typed));
-    }
-    Ok(SetVars {
-        label: label_of(key),
-        env: cx.env.clone(),
-        items,
-        needs: used.into_iter().collect(),
-    })
-}
-
-fn compile_condition(
-    cx: &mut Cx<'_>,
-    condition: &Spanned<String>,
-    key: &str,
-    task: &str,
-) -> Result<Condition, ScenarioError> {
-    let expression = single_expression(condition.get_ref()).unwrap_or(condition.get_ref().trim());
-    if expression.is_empty() {
-        return Err(cx.invalid(
-            condition.span(),
-            key,
-            "`if` needs an expression, e.g. `if = \"cart_id is defined\"`",
-        ));
-    }
-    let source = Spanned::new(
-        condition.span(),
-        format!("{{% if {expression} %}}1{{% endif %}}"),
-    );
-    let mut used = BTreeSet::new();
-    let template = cx.template(&source, key, task, &mut used)?;
-    Ok(Condition {
-        label: label_of(key),
-        env: cx.env.clone(),
-        template,
-    })
-}
-
-/// `{{ expr }}` alone: the expression inside.
-fn single_expression(text: &str) -> Option<&str> {
-    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
-    (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim())
-}
-
-/// An expression written bare or as `{{ ... }}`, rendered through `filter`.
-fn as_expression(text: &str, filter: &str) -> String {
-    let inner = single_expression(text).unwrap_or(text.trim());
-    format!("{{{{ ({inner}) | {filter} }}}}")
-}
-
-/// `users.X.tasks[0].steps[1]` -> `X.tasks[0].steps[1]`, the label of errors at run time.
-fn label_of(key: &str) -> String {
-    key.strip_prefix("users.").unwrap_or(key).to_string()
 }

@@ -86,6 +86,9 @@ pub struct Task {
     pub requires: Vec<String>,
     /// A failed request ends the task (by default the task goes on, as in Locust).
     pub stop_on_failure: bool,
+    /// In a Markov chain (`next = { ... }`), the tasks that may follow this one; empty
+    /// for a task of a class that is no chain.
+    pub next: Vec<crate::chain::Transition>,
 }
 
 impl Task {
@@ -116,14 +119,27 @@ impl UserClass {
             let excluded = exclude.is_some_and(|exc| t.tags.iter().any(|tag| exc.contains(tag)));
             included && !excluded
         };
+        let mut tasks: Vec<Task> = self.tasks.iter().filter(|t| keep(t)).cloned().collect();
+        // A chain's transitions point at task positions: it is kept whole or not at all
+        // (its tasks have the class's tags only, so this is what `keep` says anyway).
+        if self.is_chain() && tasks.len() != self.tasks.len() {
+            tasks.clear();
+        }
         UserClass {
-            tasks: self.tasks.iter().filter(|t| keep(t)).cloned().collect(),
+            tasks,
             ..self.clone()
         }
     }
 
     /// Each task's share of this class's picks: weight / sum of weights, in file order.
+    /// For a chain, each task's long-run share of the task runs (see `chain.rs`).
     pub fn task_ratios(&self) -> Vec<(String, f64)> {
+        if self.is_chain() {
+            let names = self.tasks.iter().map(|t| t.name.clone());
+            return names
+                .zip(crate::chain::long_run_shares(&self.tasks))
+                .collect();
+        }
         let total: u64 = self.tasks.iter().map(|t| u64::from(t.weight)).sum();
         self.tasks
             .iter()

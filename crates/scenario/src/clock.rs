@@ -1,7 +1,8 @@
 //! The clock functions of templates as pure functions of a given instant: `now()`,
 //! `timestamp(unit)`, `date(format)`, `isoformat()` (all UTC, optionally shifted by
 //! `days=`/`hours=`/`minutes=`/`seconds=`) and `totp(secret)`, the RFC 6238 code of an
-//! authenticator app. `template.rs` calls them with the wall clock; tests with fixed times.
+//! authenticator app. `template_funcs.rs` calls them with the wall clock; tests with
+//! fixed times.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use minijinja::Environment;
 use toml::Spanned;
 
-use crate::action::{compile_actions, Action, SetVars};
+use crate::action::{Action, SetVars};
+use crate::action_compile::compile_actions;
 use crate::class::{RunSteps, Task, UserClass};
 use crate::error::ScenarioError;
 use crate::extract::is_identifier;
@@ -25,6 +26,8 @@ pub(crate) fn compile_file(
     file: &SourceFile,
     options: &LoadOptions,
 ) -> Result<(Vec<UserClass>, RunSteps), ScenarioError> {
+    // Feeders first: their rows are read once, and every feed step refers to them.
+    crate::feeder::load_all(file)?;
     let run = compile_run_steps(file, options)?;
     let globals: BTreeSet<String> = run.globals.iter().cloned().collect();
     let mut defs: Vec<_> = file.def.users.iter().collect();
@@ -187,6 +190,7 @@ fn compile_class(
         }
         tasks.push(task);
     }
+    crate::chain::compile_chain(&cx, &class_key, def, &mut tasks)?;
 
     let env = templates.finish();
     Action::attach_env(&mut on_start, &env);
@@ -242,7 +246,7 @@ fn compile_class_vars(
         .map(|(_, v)| v.span().start)
         .min()
         .unwrap_or(0);
-    crate::action::compile_set_table(cx, vars, start..start, key, "vars").map(Some)
+    crate::action_compile::compile_set_table(cx, vars, start..start, key, "vars").map(Some)
 }
 
 fn compile_task(
@@ -287,7 +291,7 @@ fn compile_task(
     };
     let steps = if def.request.is_some() {
         // One request: its key stays `tasks[i].request` in messages.
-        let action = crate::action::compile_action(cx, &defs[0], &list_key, &name)?;
+        let action = crate::action_compile::compile_action(cx, &defs[0], &list_key, &name)?;
         vec![action]
     } else {
         compile_actions(cx, defs, &list_key, &name)?
@@ -300,6 +304,7 @@ fn compile_task(
         steps,
         requires: requires.into_iter().collect(),
         stop_on_failure: def.stop_on_failure.as_ref().is_some_and(|s| *s.get_ref()),
+        next: Vec::new(),
     })
 }
 
@@ -375,6 +380,7 @@ fn steps_vars<'a>(
         if let Some(each) = &r.for_each {
             names.insert(each.get_ref().var.clone());
         }
+        names.extend(crate::feeder::fed_var(r));
         let nested = r
             .then
             .iter()

@@ -60,9 +60,10 @@ pub enum ScenarioError {
     },
 
     #[error(
-        "{}:{line}:{column}: unknown key `{key}`{}{}{}",
+        "{}:{line}:{column}: {}unknown key `{key}`{}{}{}",
         file.display(),
-        table.as_ref().map(|t| format!(" in {t}")).unwrap_or_default(),
+        path.as_ref().map(|p| format!("`{p}`: ")).unwrap_or_default(),
+        table.as_ref().filter(|_| path.is_none()).map(|t| format!(" in {t}")).unwrap_or_default(),
         did_you_mean(suggestion),
         if expected.is_empty() { String::new() } else { format!(" (expected one of: {})", expected.join(", ")) }
     )]
@@ -73,6 +74,8 @@ pub enum ScenarioError {
         key: String,
         /// The nearest `[table]` header above the key, when there is one.
         table: Option<String>,
+        /// The key's full path (`users.A.tasks[0].steps[1].thinkk`), when it was found.
+        path: Option<String>,
         suggestion: Option<String>,
         expected: Vec<String>,
     },

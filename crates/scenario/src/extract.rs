@@ -14,7 +14,8 @@ use rand::Rng;
 use regex::Regex;
 use serde_json::Value as Json;
 
-use crate::check::{header_name, EntryError};
+use crate::check::header_name;
+use crate::entry_error::EntryError;
 use crate::model::ExtractDef;
 use crate::response::{catch_response_error, Parsed};
 use crate::select::{Css, Pointer};

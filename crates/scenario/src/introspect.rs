@@ -59,10 +59,22 @@ impl Step {
             .filter_map(|(_, value)| value.to_str().ok().map(str::to_owned))
             .collect();
         let vars = UserVars::new(0);
-        for (_, template) in self.dyn_headers.iter().filter(|(n, _)| secret(n)) {
-            let (ctx, _) = context(&vars, 0);
+        let (ctx, _) = context(&vars, 0);
+        let mut templated: Vec<&Template> = self
+            .dyn_headers
+            .iter()
+            .filter(|(n, _)| secret(n))
+            .map(|(_, template)| template)
+            .collect();
+        // A request's own cookies go out in the Cookie header: secret when it is.
+        if secret(&http::header::COOKIE) {
+            templated.extend(self.cookies.iter().map(|(_, template)| template));
+        }
+        for template in templated {
             if let Ok(text) = template.render(&self.env, &ctx) {
-                values.push(text.into_owned());
+                if !text.is_empty() {
+                    values.push(text.into_owned());
+                }
             }
         }
         values

@@ -23,6 +23,9 @@ pub(crate) struct FileDef {
     /// `[[teardown]]`: steps run once after the last user stopped (`test_stop`).
     #[serde(default)]
     pub teardown: Vec<Spanned<RequestDef>>,
+    /// `[feeders.<name>]`: rows of a CSV or JSON file handed to users (`feeder.rs`).
+    #[serde(default)]
+    pub feeders: BTreeMap<String, Spanned<crate::feeder::FeederDef>>,
 }
 
 /// `[users.<ClassName>]`
@@ -64,12 +67,14 @@ pub(crate) struct TaskDef {
     pub requests: Option<Vec<Spanned<RequestDef>>>,
     /// A failed request ends the task (Locust goes on with the task's next line).
     pub stop_on_failure: Option<Spanned<bool>>,
+    /// Markov chain: the tasks that may follow this one, with weights (`chain.rs`).
+    pub next: Option<Spanned<crate::chain::NextDef>>,
 }
 
 /// One step of a task, `on_start`, `on_stop`, `setup` or `teardown`: an HTTP request
 /// (it has a `path`), or a pause (`think`), variables set without a request (`set`), a
 /// condition (`if` with `then`/`else`, or on a request), or a loop (`repeat`/`for` with
-/// `steps`). Which keys go together is checked in `action.rs`.
+/// `steps`). Which keys go together is checked in `action_compile.rs`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RequestDef {
@@ -87,6 +92,15 @@ pub(crate) struct RequestDef {
     #[serde(rename = "for")]
     pub for_each: Option<Spanned<ForDef>>,
     pub steps: Option<Vec<Spanned<RequestDef>>>,
+    /// `group = "name"` with `steps`: the steps timed as one stats row (`measure.rs`).
+    pub group: Option<Spanned<String>>,
+    /// `metric = "name"` with `value`: a number recorded as a stats row (`measure.rs`).
+    pub metric: Option<Spanned<String>>,
+    pub value: Option<Spanned<toml::Value>>,
+    /// `fail = "message"`: the task raises an exception with this message (`raise.rs`).
+    pub fail: Option<Spanned<toml::Value>>,
+    /// `stop_user = true`: the user stops for good, after its on_stop (`raise.rs`).
+    pub stop_user: Option<Spanned<toml::Value>>,
     /// On a request: a failure ends the task.
     pub stop_on_failure: Option<Spanned<bool>>,
     pub name: Option<Spanned<String>>,
@@ -113,6 +127,18 @@ pub(crate) struct RequestDef {
     pub allow_redirects: Option<Spanned<bool>>,
     /// requests' `timeout`: seconds, or `{ connect = s, read = s }`.
     pub timeout: Option<Spanned<toml::Value>>,
+    /// requests' `cookies=`: sent with this request after the jar's, never stored.
+    #[serde(default)]
+    pub cookies: Pairs<Spanned<toml::Value>>,
+    /// `barrier = "spawned"`: wait until the current ramp has started every user.
+    pub barrier: Option<Spanned<String>>,
+    /// `set_cookie = { name, value, domain, path }`: a cookie into the user's jar.
+    pub set_cookie: Option<Spanned<crate::cookie::SetCookieDef>>,
+    /// `feed = "users"`: the user's next row of a feeder, into a variable (`feeder.rs`).
+    pub feed: Option<Spanned<String>>,
+    /// With `feed`: the variable the row goes into (default: the feeder's name).
+    #[serde(rename = "as")]
+    pub feed_as: Option<Spanned<String>>,
 }
 
 /// `for = { var = "id", in = "ids" }`: the steps once per item of a list.

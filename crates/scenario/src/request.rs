@@ -143,6 +143,7 @@ pub(crate) fn compile_request(
         None => None,
     };
     let (headers, dyn_headers, class_headers) = compile_headers(cx, def, key, task, &mut used)?;
+    let cookies = crate::cookie::compile_request_cookies(cx, &def.cookies, key, task, &mut used)?;
     let (body, content_type) = crate::body::compile(cx, def, key, task, &mut used)?;
     let (mut headers, mut dyn_headers) = (headers, dyn_headers);
     let class_sets_type = class_headers
@@ -203,6 +204,7 @@ pub(crate) fn compile_request(
         name,
         headers,
         dyn_headers,
+        cookies,
         class_headers: class_headers.into(),
         stop_on_failure: def.stop_on_failure.as_ref().map(|s| *s.get_ref()),
         body,
@@ -271,6 +273,7 @@ fn fixed_request(step: &Step) -> Option<RenderedRequest> {
     let MethodTpl::Static(method) = &step.method else {
         return None;
     };
+    let cookies = crate::cookie::static_request_cookies(&step.cookies)?;
     let all_static = step.path.is_static()
         && step.query.iter().all(|(_, t)| t.is_static())
         && step.name.as_ref().is_none_or(Template::is_static)
@@ -309,6 +312,7 @@ fn fixed_request(step: &Step) -> Option<RenderedRequest> {
         name,
         headers: step.headers.clone(),
         body,
+        cookies,
     })
 }
 

@@ -14,6 +14,8 @@ pub(crate) struct SourceFile {
     pub def: FileDef,
     /// Files its requests send (`files`, `body_file`), each read once.
     pub assets: crate::body::Assets,
+    /// Its `[feeders]`, read once when the file is compiled.
+    pub feeders: crate::feeder::Feeders,
 }
 
 impl SourceFile {
@@ -97,6 +99,7 @@ pub(crate) fn parse(path: PathBuf, text: String) -> Result<SourceFile, ScenarioE
             text,
             def,
             assets: Default::default(),
+            feeders: Default::default(),
         }),
         Err(err) => Err(convert_error(&path, &text, &err)),
     }
@@ -119,6 +122,7 @@ fn convert_error(path: &Path, text: &str, err: &toml::de::Error) -> ScenarioErro
             line,
             column,
             table: enclosing_table(text, line),
+            path: crate::key_path::key_path_at(text, key_offset),
             key,
             suggestion,
             expected,
@@ -242,7 +246,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(msg.starts_with("s.toml:7:1: unknown key `metod` in [users.A.tasks.request]; did you mean `method`?"), "{msg}");
+        assert!(msg.starts_with("s.toml:7:1: `users.A.tasks[0].request.metod`: unknown key `metod`; did you mean `method`?"), "{msg}");
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct RenderedRequest {
     /// Class default headers merged with the request's (the request wins).
     pub headers: HeaderMap,
     pub body: Option<Bytes>,
+    /// The request's own cookies as Cookie header text (`a=1; b=2`), sent after the
+    /// jar's and never stored (requests' `cookies=`).
+    pub cookies: Option<String>,
 }
 
 /// How a step's request is sent, beyond its bytes: requests' `allow_redirects` and
@@ -70,6 +73,8 @@ pub struct Step {
     pub(crate) name: Option<Template>,
     pub(crate) headers: HeaderMap,
     pub(crate) dyn_headers: Vec<(HeaderName, Template)>,
+    /// `cookies = { name = "template" }`, in written order.
+    pub(crate) cookies: crate::cookie::RequestCookies,
     /// The class's templated headers the request does not set itself: rendered once per
     /// user (again when a variable changes), left out while a variable they read is unset.
     pub(crate) class_headers: Arc<[ClassHeader]>,
@@ -258,12 +263,14 @@ impl Step {
             .body
             .render(env, ctx, &mut headers)
             .map_err(render_err)?;
+        let cookies = crate::cookie::render_request_cookies(&self.cookies, env, ctx, &self.label)?;
         Ok(RenderedRequest {
             method,
             url,
             name,
             headers,
             body,
+            cookies,
         })
     }
 

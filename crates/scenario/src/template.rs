@@ -1,149 +1,23 @@
 //! minijinja templates: compiled once at load into one `Environment<'static>` (owned
-//! sources, strict undefined), the builtin functions (`random_int`, `random_choice`,
-//! `| random`, `uuid`, `counter`, `env`, `user_id`, the clock functions of `clock.rs`,
-//! `vars` from `--var`), the load-time checks of what a template uses (unknown filters,
-//! tests and functions, unset `env()`/`vars`, bad literal arguments; see
-//! `template_scan.rs`), the per-render context, and the fast path: text without `{{`,
-//! `{%` or `{#` is never rendered, only reused.
+//! sources, strict undefined, the builtins of `template_funcs.rs` and `vars` from
+//! `--var`), with the load-time checks of `template_check.rs` on what each template uses
+//! (found by `template_scan.rs`); and the fast path: text without `{{`, `{%` or `{#` is
+//! never rendered, only reused.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr};
-use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, Error, UndefinedBehavior, Value};
 
-use crate::clock;
-use crate::error::{did_you_mean, Location, ScenarioError};
-use crate::source::suggest;
+use crate::error::{Location, ScenarioError};
+use crate::template_check;
+use crate::template_funcs::{add_env, add_functions, Clock};
 use crate::template_scan;
-use crate::vars::{Store, UserVars};
 use crate::LoadOptions;
 
-/// Variables every template may use without extracting them (`vars` holds `--var`s).
-pub(crate) const BUILTIN_VARS: &[&str] = &["user_id", "vars"];
-/// Functions every template may call (ours plus minijinja's globals).
-pub(crate) const BUILTIN_FUNCS: &[&str] = &[
-    "random_int",
-    "random_choice",
-    "uuid",
-    "counter",
-    "env",
-    "now",
-    "timestamp",
-    "date",
-    "isoformat",
-    "totp",
-    "range",
-    "dict",
-    "namespace",
-    "debug",
-];
-/// Filters we add to minijinja's.
-pub(crate) const CUSTOM_FILTERS: &[&str] = &["random"];
-/// minijinja's builtin filters (2.x with the `builtins`, `json` and `urlencode`
-/// features), for did-you-mean suggestions; a test renders each so the list cannot name
-/// one the crate lacks. Whether a filter exists is asked of minijinja itself.
-pub(crate) const BUILTIN_FILTERS: &[&str] = &[
-    "abs",
-    "attr",
-    "batch",
-    "bool",
-    "capitalize",
-    "chain",
-    "count",
-    "d",
-    "default",
-    "dictsort",
-    "e",
-    "escape",
-    "first",
-    "float",
-    "format",
-    "groupby",
-    "indent",
-    "int",
-    "items",
-    "join",
-    "last",
-    "length",
-    "lines",
-    "list",
-    "lower",
-    "map",
-    "max",
-    "min",
-    "pprint",
-    "reject",
-    "rejectattr",
-    "replace",
-    "reverse",
-    "round",
-    "safe",
-    "select",
-    "selectattr",
-    "slice",
-    "sort",
-    "split",
-    "string",
-    "sum",
-    "title",
-    "tojson",
-    "trim",
-    "unique",
-    "upper",
-    "urlencode",
-    "zip",
-];
-/// minijinja's builtin tests (`x is odd`, `select("odd")`), as [`BUILTIN_FILTERS`].
-pub(crate) const BUILTIN_TESTS: &[&str] = &[
-    "boolean",
-    "defined",
-    "divisibleby",
-    "endingwith",
-    "eq",
-    "equalto",
-    "escaped",
-    "even",
-    "false",
-    "filter",
-    "float",
-    "ge",
-    "greaterthan",
-    "gt",
-    "in",
-    "int",
-    "integer",
-    "iterable",
-    "le",
-    "lessthan",
-    "lower",
-    "lt",
-    "mapping",
-    "ne",
-    "none",
-    "number",
-    "odd",
-    "safe",
-    "sameas",
-    "sequence",
-    "startingwith",
-    "string",
-    "test",
-    "true",
-    "undefined",
-    "upper",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-];
-/// Hidden context key through which functions reach the per-render state.
-const RT_KEY: &str = "__locust_rt";
+pub(crate) use crate::template_funcs::{context, BUILTIN_FUNCS, BUILTIN_VARS};
 
 /// A compiled template: plain text reused as is, or a template stored in the environment.
 #[derive(Debug, Clone)]
@@ -196,12 +70,7 @@ impl TemplateCompiler {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_keep_trailing_newline(true);
-        env.add_function("random_int", random_int);
-        env.add_function("random_choice", random_choice);
-        env.add_filter("random", random_choice);
-        env.add_function("uuid", uuid);
-        env.add_function("counter", counter);
-        add_clock_functions(&mut env, &clock);
+        add_functions(&mut env, &clock);
         env.add_global("vars", Value::from_serialize(&options.vars));
         TemplateCompiler {
             env,
@@ -234,10 +103,10 @@ impl TemplateCompiler {
             .map(|t| t.undeclared_variables(false))
             .unwrap_or_default();
         let uses = template_scan::scan(source);
-        self.check_filters_and_tests(source, &uses, at)?;
-        check_functions(source, &uses, &undeclared, at)?;
-        self.check_literal_calls(source, &uses, at)?;
-        self.check_vars(source, &uses, at)?;
+        template_check::check_filters_and_tests(&self.env, source, &uses, at)?;
+        template_check::check_functions(source, &uses, &undeclared, at)?;
+        template_check::check_literal_calls(&mut self.env_snapshot, source, &uses, at)?;
+        template_check::check_vars(&self.vars, source, &uses, at)?;
         let sliced = uses
             .subscripted
             .iter()
@@ -252,255 +121,11 @@ impl TemplateCompiler {
         Ok((Template::Dynamic(name.into()), vars))
     }
 
-    /// True when the environment has this filter (`"filter"`) or test (`"test"`): asked
-    /// of minijinja itself (`name is filter`), so the answer cannot drift from the crate.
-    fn provides(&self, kind: &str, name: &str) -> bool {
-        let expr = if kind == "filter" {
-            "name is filter"
-        } else {
-            "name is test"
-        };
-        self.env
-            .compile_expression(expr)
-            .and_then(|e| e.eval(minijinja::context! { name }))
-            .is_ok_and(|v| v.is_true())
-    }
-
-    /// Every `| filter` and `is test` must exist; minijinja would only say so when the
-    /// template renders, for every request.
-    fn check_filters_and_tests(
-        &self,
-        source: &str,
-        uses: &template_scan::Uses<'_>,
-        at: &Location,
-    ) -> Result<(), ScenarioError> {
-        let kinds = [
-            ("filter", &uses.filters, CUSTOM_FILTERS, BUILTIN_FILTERS),
-            ("test", &uses.tests, &[][..], BUILTIN_TESTS),
-        ];
-        for (kind, found, ours, builtin) in kinds {
-            if let Some(u) = found.iter().find(|u| !self.provides(kind, u.name)) {
-                let candidates = ours.iter().chain(builtin).copied();
-                return Err(ScenarioError::Template {
-                    at: at.clone(),
-                    message: format!(
-                        "unknown {kind} `{}` (template line {}){}",
-                        u.name,
-                        template_scan::line_of(source, u.at),
-                        did_you_mean(&suggest(u.name, candidates))
-                    ),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Literal first arguments are checked now: `env("NAME")` must be set (unless a
-    /// default follows) and is snapshotted; `date("%Q")`, `timestamp("h")` and
-    /// `totp("not base32")` would fail every request.
-    fn check_literal_calls(
-        &mut self,
-        source: &str,
-        uses: &template_scan::Uses<'_>,
-        at: &Location,
-    ) -> Result<(), ScenarioError> {
-        let bad =
-            |call: &template_scan::LiteralCall<'_>, message: String| ScenarioError::Template {
-                at: at.clone(),
-                message: format!(
-                    "{message} (template line {})",
-                    template_scan::line_of(source, call.at)
-                ),
-            };
-        for call in &uses.literal_calls {
-            match call.function {
-                "env" => match std::env::var(call.arg) {
-                    Ok(value) => {
-                        self.env_snapshot.insert(call.arg.to_string(), value);
-                    }
-                    Err(_) if call.more => {}
-                    Err(_) => {
-                        return Err(ScenarioError::EnvVar {
-                            at: at.clone(),
-                            var: call.arg.to_string(),
-                        })
-                    }
-                },
-                "date" => clock::check_format(call.arg).map_err(|m| bad(call, m))?,
-                "timestamp" if !clock::TIMESTAMP_UNITS.contains(&call.arg) => {
-                    return Err(bad(call, clock::unknown_unit(call.arg)))
-                }
-                "totp" => {
-                    clock::decode_secret(call.arg).map_err(|m| bad(call, m))?;
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// `vars.KEY` needs `--var KEY=VALUE`, unless the template guards it with
-    /// `| default(...)` or `is defined` somewhere.
-    fn check_vars(
-        &self,
-        source: &str,
-        uses: &template_scan::Uses<'_>,
-        at: &Location,
-    ) -> Result<(), ScenarioError> {
-        let guarded = |key: &str| uses.vars.iter().any(|v| v.key == key && v.guarded);
-        let Some(missing) = uses
-            .vars
-            .iter()
-            .find(|v| !self.vars.contains_key(v.key) && !guarded(v.key))
-        else {
-            return Ok(());
-        };
-        let key = missing.key;
-        let given = match suggest(key, self.vars.keys().map(String::as_str)) {
-            Some(close) => format!("; did you mean `vars.{close}`?"),
-            None if self.vars.is_empty() => " (no --var was given)".to_string(),
-            None => String::new(),
-        };
-        Err(ScenarioError::Template {
-            at: at.clone(),
-            message: format!(
-                "`vars.{key}` is not set (template line {}): give it with --var {key}=VALUE or `var = [\"{key}=...\"]` in locust.toml, or write `vars.{key} | default(...)`{given}",
-                template_scan::line_of(source, missing.at)
-            ),
-        })
-    }
-
     /// Adds `env()` (with the snapshot) and freezes the environment.
     pub fn finish(mut self) -> Arc<Environment<'static>> {
-        let snapshot = self.env_snapshot;
-        self.env.add_function(
-            "env",
-            move |name: &str, default: Option<Value>, kwargs: Kwargs| -> Result<Value, Error> {
-                let default = match (default, kwargs.get::<Option<Value>>("default")?) {
-                    (Some(_), Some(_)) => return Err(invalid("env(): default given twice")),
-                    (positional, keyword) => positional.or(keyword),
-                };
-                kwargs.assert_all_used()?;
-                if let Some(v) = snapshot.get(name) {
-                    return Ok(Value::from(v.as_str()));
-                }
-                match (std::env::var(name), default) {
-                    (Ok(v), _) => Ok(Value::from(v)),
-                    (Err(_), Some(default)) => Ok(default),
-                    (Err(_), None) => {
-                        Err(invalid(format!("environment variable {name} is not set")))
-                    }
-                }
-            },
-        );
+        add_env(&mut self.env, self.env_snapshot);
         Arc::new(self.env)
     }
-}
-
-/// Where the clock functions read the time.
-pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidOperation, message.into())
-}
-
-/// A called name that is neither a builtin function nor defined in the template (a
-/// macro) is unknown; the undefined-variable check would only call it a variable.
-fn check_functions(
-    source: &str,
-    uses: &template_scan::Uses<'_>,
-    undeclared: &HashSet<String>,
-    at: &Location,
-) -> Result<(), ScenarioError> {
-    let unknown = uses
-        .calls
-        .iter()
-        .find(|c| undeclared.contains(c.name) && !BUILTIN_FUNCS.contains(&c.name));
-    match unknown {
-        None => Ok(()),
-        Some(call) => Err(ScenarioError::Template {
-            at: at.clone(),
-            message: format!(
-                "unknown function `{}()` (template line {}){}",
-                call.name,
-                template_scan::line_of(source, call.at),
-                did_you_mean(&suggest(call.name, BUILTIN_FUNCS.iter().copied()))
-            ),
-        }),
-    }
-}
-
-/// `days=`, `hours=`, `minutes=`, `seconds=` of `date()` and `isoformat()`, in seconds.
-fn offset_seconds(kwargs: &Kwargs) -> Result<f64, Error> {
-    let mut total = 0.0;
-    for (key, unit) in [
-        ("days", 86_400.0),
-        ("hours", 3_600.0),
-        ("minutes", 60.0),
-        ("seconds", 1.0),
-    ] {
-        if let Some(n) = kwargs.get::<Option<f64>>(key)? {
-            total += n * unit;
-        }
-    }
-    Ok(total)
-}
-
-/// `now()`, `timestamp(unit)`, `date(format)`, `isoformat()` and `totp(secret)`, reading
-/// the time from `clock` at each call (see `clock.rs`).
-fn add_clock_functions(env: &mut Environment<'static>, clock: &Clock) {
-    let c = clock.clone();
-    env.add_function("now", move || clock::epoch_seconds(c()));
-    let c = clock.clone();
-    env.add_function("timestamp", move |unit: Option<&str>| {
-        clock::timestamp(c(), unit.unwrap_or("ms")).map_err(invalid)
-    });
-    let c = clock.clone();
-    env.add_function(
-        "date",
-        move |format: Option<&str>, kwargs: Kwargs| -> Result<String, Error> {
-            let keyword = kwargs.get::<Option<&str>>("format")?;
-            let offset = offset_seconds(&kwargs)?;
-            kwargs.assert_all_used()?;
-            let format = match (format, keyword) {
-                (Some(_), Some(_)) => return Err(invalid("date(): format given twice")),
-                (positional, keyword) => {
-                    positional.or(keyword).unwrap_or(clock::DEFAULT_DATE_FORMAT)
-                }
-            };
-            let at = clock::utc(c(), offset).map_err(invalid)?;
-            clock::format_utc(at, format).map_err(invalid)
-        },
-    );
-    let c = clock.clone();
-    env.add_function(
-        "isoformat",
-        move |kwargs: Kwargs| -> Result<String, Error> {
-            let offset = offset_seconds(&kwargs)?;
-            kwargs.assert_all_used()?;
-            Ok(clock::isoformat(clock::utc(c(), offset).map_err(invalid)?))
-        },
-    );
-    let c = clock.clone();
-    env.add_function(
-        "totp",
-        move |secret: &str, kwargs: Kwargs| -> Result<String, Error> {
-            let defaults = clock::TotpParams::default();
-            let params = clock::TotpParams {
-                digits: kwargs
-                    .get::<Option<u8>>("digits")?
-                    .unwrap_or(defaults.digits),
-                period: kwargs
-                    .get::<Option<u64>>("period")?
-                    .unwrap_or(defaults.period),
-                algorithm: kwargs
-                    .get::<Option<String>>("algorithm")?
-                    .unwrap_or(defaults.algorithm),
-            };
-            kwargs.assert_all_used()?;
-            clock::totp(secret, c(), &params).map_err(invalid)
-        },
-    );
 }
 
 /// minijinja's message plus the template line, without the internal template name.
@@ -515,134 +140,15 @@ pub(crate) fn describe(e: &Error) -> String {
     }
 }
 
-/// Per-render state reached by the builtin functions: a splitmix64 stream seeded from
-/// the caller's rng, and the user's counter.
-#[derive(Debug)]
-pub(crate) struct RenderRt {
-    rng: AtomicU64,
-    pub counter: AtomicU64,
-}
-
-impl Object for RenderRt {}
-
-impl RenderRt {
-    fn next_u64(&self) -> u64 {
-        const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut z = self
-            .rng
-            .fetch_add(GAMMA, Ordering::Relaxed)
-            .wrapping_add(GAMMA);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, n).
-    fn below(&self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-}
-
-/// The root context of one render: the user's variables and the render state.
-#[derive(Debug)]
-struct Ctx {
-    store: Arc<Store>,
-    rt: Arc<RenderRt>,
-}
-
-impl Object for Ctx {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Map
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let key = key.as_str()?;
-        match key {
-            "user_id" => Some(Value::from(self.store.user_id)),
-            RT_KEY => Some(Value::from_dyn_object(self.rt.clone())),
-            _ => self.store.lookup(key),
-        }
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::NonEnumerable
-    }
-}
-
-/// A render context for `vars`; `seed` drives the random functions.
-pub(crate) fn context(vars: &UserVars, seed: u64) -> (Value, Arc<RenderRt>) {
-    let rt = Arc::new(RenderRt {
-        rng: AtomicU64::new(seed),
-        counter: AtomicU64::new(vars.counter),
-    });
-    let ctx = Ctx {
-        store: vars.store.clone(),
-        rt: rt.clone(),
-    };
-    (Value::from_object(ctx), rt)
-}
-
-fn rt(state: &State<'_, '_>) -> Result<Arc<RenderRt>, Error> {
-    state
-        .lookup(RT_KEY)
-        .and_then(|v| v.downcast_object::<RenderRt>())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "render state missing"))
-}
-
-/// `random_int(a, b)`: uniform integer in [a, b], both ends included (Python's randint).
-fn random_int(state: &State<'_, '_>, a: i64, b: i64) -> Result<i64, Error> {
-    if a > b {
-        return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!("random_int({a}, {b}): the first bound must not exceed the second"),
-        ));
-    }
-    let span = (b as i128 - a as i128 + 1) as u128;
-    let r = rt(state)?;
-    let pick = if span > u64::MAX as u128 {
-        r.next_u64() as i128
-    } else {
-        r.below(span as u64) as i128
-    };
-    Ok((a as i128 + pick) as i64)
-}
-
-/// `random_choice(list)` and `list | random`: one item, uniformly.
-fn random_choice(state: &State<'_, '_>, seq: Value) -> Result<Value, Error> {
-    let len = seq.len().ok_or_else(|| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("random_choice needs a list, got {}", seq.kind()),
-        )
-    })?;
-    if len == 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            "random_choice of an empty list",
-        ));
-    }
-    let i = rt(state)?.below(len as u64) as usize;
-    seq.get_item_by_index(i)
-}
-
-/// `uuid()`: a random (v4) UUID as text, drawn from the render's rng.
-fn uuid(state: &State<'_, '_>) -> Result<String, Error> {
-    let r = rt(state)?;
-    let bits = (r.next_u64() as u128) << 64 | r.next_u64() as u128;
-    Ok(uuid::Builder::from_random_bytes(bits.to_le_bytes())
-        .into_uuid()
-        .to_string())
-}
-
-/// `counter()`: 1, 2, 3, ... per user, across all of its renders.
-fn counter(state: &State<'_, '_>) -> Result<u64, Error> {
-    Ok(rt(state)?.counter.fetch_add(1, Ordering::Relaxed) + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template_check::{BUILTIN_FILTERS, BUILTIN_TESTS, CUSTOM_FILTERS};
+    use minijinja::ErrorKind;
     use std::path::PathBuf;
+    use std::sync::atomic::Ordering;
+
+    use crate::vars::UserVars;
 
     fn at(key: &str) -> Location {
         Location {
@@ -881,7 +387,10 @@ mod tests {
         let c = TemplateCompiler::new(&options(&[]));
         let env = &c.env;
         for name in CUSTOM_FILTERS.iter().chain(BUILTIN_FILTERS) {
-            assert!(c.provides("filter", name), "filter {name}");
+            assert!(
+                template_check::provides(&c.env, "filter", name),
+                "filter {name}"
+            );
             // Rendering it may fail on the argument, never as an unknown filter.
             let src = format!("{{{{ [1, 2] | {name} }}}}");
             if let Err(e) = env.render_str(&src, minijinja::context! {}) {
@@ -889,13 +398,19 @@ mod tests {
             }
         }
         for name in BUILTIN_TESTS {
-            assert!(c.provides("test", name), "test {name}");
+            assert!(
+                template_check::provides(&c.env, "test", name),
+                "test {name}"
+            );
             let src = format!("{{{{ [1, 2] | select({name:?}, 1) | list }}}}");
             if let Err(e) = env.render_str(&src, minijinja::context! {}) {
                 assert_ne!(e.kind(), ErrorKind::UnknownTest, "{name}: {e}");
             }
         }
-        assert!(!c.provides("filter", "uper") && !c.provides("test", "definied"));
+        assert!(
+            !template_check::provides(&c.env, "filter", "uper")
+                && !template_check::provides(&c.env, "test", "definied")
+        );
         // Every builtin function is a global of the finished environment, and every
         // global is a builtin (a function someone adds must be listed, or extracting
         // into its name would shadow it).
@@ -1009,6 +524,10 @@ mod tests {
             "{e}"
         );
         assert!(e.ends_with("did you mean `vars.TOKEN`?"), "{e}");
+        assert!(
+            e.contains("a class's own `vars` are read by name, as `{{ TOKN }}`"),
+            "{e}"
+        );
         let e = compile_err("{{ vars.TOKEN }}", &options(&[]));
         assert!(e.ends_with("(no --var was given)"), "{e}");
         // Guarded reads are optional.

@@ -3,7 +3,9 @@
 //! the period of the pacing pair (locust-compat §6.1). Beyond Locust's four, the wait
 //! functions people write by hand: `exponential(mean)` (optionally capped,
 //! `exponential(mean, max)`: think times whose task starts form a Poisson process) and
-//! `normal(mean, stddev)` (clamped at 0), drawn with `rand_distr`. No clocks or sleeping
+//! `normal(mean, stddev)` (clamped at 0), and `exponential_between(min, max[, mean])`
+//! (min plus an exponential draw, redrawn until below max: Locust's `strictExp` of
+//! `examples/custom_wait_function.py`), drawn with `rand_distr`. No clocks or sleeping
 //! here: the engine schedules pacing against deadlines, so timer overshoot cannot
 //! accumulate.
 
@@ -30,7 +32,21 @@ pub enum WaitTime {
     Exponential { mean: f64, max: Option<f64> },
     /// `normal(mean, stddev)`: normally distributed, a negative draw waits 0.
     Normal { mean: f64, stddev: f64 },
+    /// `exponential_between(min, max)`, `exponential_between(min, max, mean)`: `min` plus
+    /// an exponential draw with mean `mean` (default `(max - min) / 6`), redrawn while
+    /// the result is `max` or more (Locust's `strictExp(min, max)`). `mean` is None when
+    /// not written, so that it prints back as written.
+    ExponentialBetween {
+        min: f64,
+        max: f64,
+        mean: Option<f64>,
+    },
 }
+
+/// At most this many draws of `exponential_between` before it falls back to a uniform
+/// wait in [min, max): every draw is bounded. With the default mean a draw is rejected
+/// with probability e^-6 (0.25%), so the fallback is for means far above max - min.
+const MAX_DRAWS: usize = 1000;
 
 impl Default for WaitTime {
     fn default() -> Self {
@@ -45,10 +61,11 @@ pub(crate) const WAIT_FUNCTIONS: &[&str] = &[
     "constant_pacing",
     "constant_throughput",
     "exponential",
+    "exponential_between",
     "normal",
 ];
 
-const EXPECTED: &str = "expected between(min, max), constant(x), constant_pacing(x), constant_throughput(r), exponential(mean), exponential(mean, max), or normal(mean, stddev), in seconds";
+const EXPECTED: &str = "expected between(min, max), constant(x), constant_pacing(x), constant_throughput(r), exponential(mean), exponential(mean, max), exponential_between(min, max), exponential_between(min, max, mean), or normal(mean, stddev), in seconds";
 
 /// Names people reach for that mean one of ours (suggested instead of the closest
 /// spelling).
@@ -152,6 +169,22 @@ impl WaitTime {
                 let max = args.get(1).map(|&m| positive(m)).transpose()?;
                 Ok(WaitTime::Exponential { mean, max })
             }
+            "exponential_between" => {
+                if !(2..=3).contains(&args.len()) {
+                    return Err(err(format!(
+                        "exponential_between takes 2 or 3 arguments (min and max, or min, max and mean), got {}",
+                        args.len()
+                    )));
+                }
+                let (min, max) = (non_negative(args[0])?, non_negative(args[1])?);
+                if min >= max {
+                    return Err(err(format!(
+                        "exponential_between(min, max) needs min < max, got {min} >= {max}"
+                    )));
+                }
+                let mean = args.get(2).map(|&m| positive(m)).transpose()?;
+                Ok(WaitTime::ExponentialBetween { min, max, mean })
+            }
             "normal" => {
                 arity(2)?;
                 Ok(WaitTime::Normal {
@@ -189,6 +222,7 @@ impl WaitTime {
             WaitTime::Constant(_)
             | WaitTime::Between(..)
             | WaitTime::Exponential { .. }
+            | WaitTime::ExponentialBetween { .. }
             | WaitTime::Normal { .. } => None,
         }
     }
@@ -207,6 +241,16 @@ impl WaitTime {
             WaitTime::Normal { mean, stddev } => {
                 // A negative draw is clamped to 0 by `seconds`.
                 seconds(mean + stddev * rng.sample::<f64, _>(StandardNormal))
+            }
+            WaitTime::ExponentialBetween { min, max, mean } => {
+                let mean = mean.unwrap_or((max - min) / 6.0);
+                for _ in 0..MAX_DRAWS {
+                    let wait = min + mean * rng.sample::<f64, _>(Exp1);
+                    if wait < max {
+                        return seconds(wait);
+                    }
+                }
+                seconds(min + rng.random::<f64>() * (max - min))
             }
             WaitTime::ConstantPacing(_) | WaitTime::ConstantThroughput(_) => {
                 self.pacing_period().unwrap_or(Duration::ZERO)
@@ -234,6 +278,16 @@ impl std::fmt::Display for WaitTime {
                 max: Some(max),
             } => write!(f, "exponential({mean}, {max})"),
             WaitTime::Normal { mean, stddev } => write!(f, "normal({mean}, {stddev})"),
+            WaitTime::ExponentialBetween {
+                min,
+                max,
+                mean: None,
+            } => write!(f, "exponential_between({min}, {max})"),
+            WaitTime::ExponentialBetween {
+                min,
+                max,
+                mean: Some(mean),
+            } => write!(f, "exponential_between({min}, {max}, {mean})"),
         }
     }
 }
@@ -507,6 +561,138 @@ mod tests {
             stddev: 0.0,
         };
         assert_eq!(fixed.next_wait(&mut rng), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn exponential_between_parses_prints_back_and_explains_its_errors() {
+        let cases = [
+            (
+                "exponential_between(3, 7)",
+                WaitTime::ExponentialBetween {
+                    min: 3.0,
+                    max: 7.0,
+                    mean: None,
+                },
+            ),
+            (
+                " exponential_between( 0 , 2.5 , 0.5 ) ",
+                WaitTime::ExponentialBetween {
+                    min: 0.0,
+                    max: 2.5,
+                    mean: Some(0.5),
+                },
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(WaitTime::parse(text), Ok(want), "{text}");
+            assert_eq!(WaitTime::parse(&want.to_string()), Ok(want), "{want}");
+            assert_eq!(want.pacing_period(), None, "{want} does not pace");
+        }
+        assert_eq!(
+            WaitTime::parse("exponential_between(3, 7)")
+                .unwrap()
+                .to_string(),
+            "exponential_between(3, 7)"
+        );
+        for (bad, says) in [
+            ("exponential_between(1)", "2 or 3 arguments"),
+            ("exponential_between(1, 2, 3, 4)", "2 or 3 arguments"),
+            ("exponential_between(3, 3)", "min < max, got 3 >= 3"),
+            ("exponential_between(7, 3)", "min < max"),
+            ("exponential_between(-1, 3)", "values >= 0"),
+            ("exponential_between(1, 3, 0)", "a value > 0"),
+            ("exponential_between(1, 3, -2)", "a value > 0"),
+            ("exponential_between(1, inf)", "not a number"),
+        ] {
+            let e = WaitTime::parse_detailed(bad).unwrap_err();
+            assert!(e.reason.contains(says), "{bad}: {}", e.reason);
+        }
+        for typo in [
+            "exponential_betwen(1, 2)",
+            "exponentialbetween(1, 2)",
+            "exponential_between (1, 2",
+        ] {
+            let e = WaitTime::parse_detailed(typo).unwrap_err();
+            if typo.ends_with(')') {
+                assert_eq!(
+                    e.suggestion.as_deref(),
+                    Some("exponential_between"),
+                    "{typo}"
+                );
+            }
+            assert!(
+                e.reason.contains("exponential_between(min, max)"),
+                "{}",
+                e.reason
+            );
+        }
+    }
+
+    #[test]
+    fn exponential_between_stays_in_bounds_with_locusts_mean() {
+        // strictExp(3, 7): 3 + Exp with mean 4/6, truncated below 7. The truncation at
+        // 6 means removes e^-6 of the mass: the mean is min + m (1 - 6 e^-6 / (1 - e^-6)).
+        let (min, max) = (3.0, 7.0);
+        let m = (max - min) / 6.0;
+        let samples = draws(
+            WaitTime::ExponentialBetween {
+                min,
+                max,
+                mean: None,
+            },
+            N,
+            8,
+        );
+        assert!(samples.iter().all(|&s| (min..max).contains(&s)));
+        let cut = (-6.0f64).exp();
+        let want = min + m * (1.0 - 6.0 * cut / (1.0 - cut));
+        let got = mean(&samples);
+        assert!(
+            (got - want).abs() < tolerance(m, N),
+            "mean {got}, want {want}"
+        );
+        // Memoryless above min: P(X > min + m) = 1/e (truncation changes it by < 0.3%).
+        let p = (-1.0f64).exp();
+        let got = share(&samples, |s| s > min + m);
+        assert!(
+            (got - p).abs() < tolerance((p * (1.0 - p)).sqrt(), N) + 0.003,
+            "P(X > min + mean) = {got}"
+        );
+    }
+
+    #[test]
+    fn exponential_between_with_a_mean_truncates_and_stays_bounded() {
+        // mean 1 over [0, 2): the density e^-x / (1 - e^-2) on [0, 2), whose mean is
+        // (1 - 3 e^-2) / (1 - e^-2).
+        let e2 = (-2.0f64).exp();
+        let samples = draws(
+            WaitTime::ExponentialBetween {
+                min: 0.0,
+                max: 2.0,
+                mean: Some(1.0),
+            },
+            N,
+            9,
+        );
+        assert!(samples.iter().all(|&s| (0.0..2.0).contains(&s)));
+        let want = (1.0 - 3.0 * e2) / (1.0 - e2);
+        let got = mean(&samples);
+        assert!(
+            (got - want).abs() < tolerance(1.0, N),
+            "mean {got}, want {want}"
+        );
+        // A mean so large that nearly every draw is rejected still returns, in bounds
+        // (the uniform fallback after MAX_DRAWS draws).
+        let samples = draws(
+            WaitTime::ExponentialBetween {
+                min: 1.0,
+                max: 1.001,
+                mean: Some(1e9),
+            },
+            200,
+            10,
+        );
+        assert!(samples.iter().all(|&s| (1.0..1.001).contains(&s)));
     }
 
     #[test]

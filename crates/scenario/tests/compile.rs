@@ -108,7 +108,7 @@ fn unknown_keys_suggest() {
     let e = err("[users.A]\n[[users.A.tasks]]\nrequest = { path = \"/\" }\ntag = [\"x\"]\n");
     assert!(
         e.to_string().starts_with(
-            "s.toml:4:1: unknown key `tag` in [[users.A.tasks]]; did you mean `tags`?"
+            "s.toml:4:1: `users.A.tasks[0].tag`: unknown key `tag`; did you mean `tags`?"
         ),
         "{e}"
     );

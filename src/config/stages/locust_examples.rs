@@ -202,17 +202,11 @@ async fn step_load_py() {
 }
 
 /// examples/custom_shape/double_wave.py: two bells (60 users at 200 s, 40 at 400 s)
-/// over 20, as smooth ramps up and down.
+/// over 20, Locust's formula of the rounded run time, the count also the spawn rate.
 const DOUBLE_WAVE: &str = r#"
 [profiles.double-wave]
 stages = [
-  { until = "130s", users = 20, spawn-rate = 20 },
-  { until = "200s", users = 60, ramp = "smooth" },
-  { until = "270s", users = 20, ramp = "smooth" },
-  { until = "330s", users = 20, spawn-rate = 20 },
-  { until = "400s", users = 40, ramp = "smooth" },
-  { until = "470s", users = 20, ramp = "smooth" },
-  { until = "600s", users = 20, spawn-rate = 20 },
+  { until = "600s", users = "40 * e ** -((round(t) / 40 - 5) ** 2) + 20 * e ** -((round(t) / 40 - 10) ** 2) + 20", spawn-rate = "round(40 * e ** -((round(t) / 40 - 5) ** 2) + 20 * e ** -((round(t) / 40 - 10) ** 2) + 20)" },
 ]
 "#;
 
@@ -221,27 +215,34 @@ async fn double_wave_py() {
     let (ours, ended) = user_counts(profile("double-wave", DOUBLE_WAVE)).await;
     let (min_users, peak_one, peak_two, time_limit) = (20.0, 60.0, 40.0, 600.0);
     let e = std::f64::consts::E;
-    let theirs = locust(|t, _| {
-        let run_time = t as f64;
-        (run_time < time_limit).then(|| {
-            let x = run_time / (time_limit / 10.0 * 2.0 / 3.0);
-            let count = (peak_one - min_users) * e.powf(-((x - 5.0).powi(2)))
-                + (peak_two - min_users) * e.powf(-((x - 10.0).powi(2)))
-                + min_users;
-            let count = count.round();
-            (count as u64, count, false)
-        })
-    });
-    assert_eq!(ours.len(), theirs.len());
-    let off = ours
-        .iter()
-        .zip(&theirs)
-        .map(|(a, b)| a.abs_diff(*b))
-        .max()
-        .unwrap();
-    assert!(off <= 3, "within 3 users of Locust's bells, {off} off");
-    assert_eq!((ours[200], theirs[200]), (60, 60));
-    assert_eq!((ours[400], theirs[400]), (40, 40));
+    // Python's arithmetic: `x ** 2` is pow(), round() halves to even.
+    let count = |t: u64| {
+        let run_time = (t as f64).round_ties_even();
+        let x = run_time / (time_limit / 10.0 * 2.0 / 3.0);
+        let user_count = (peak_one - min_users) * e.powf(-((x - 5.0).powf(2.0)))
+            + (peak_two - min_users) * e.powf(-((x - 10.0).powf(2.0)))
+            + min_users;
+        user_count.round_ties_even()
+    };
+    let theirs =
+        locust(|t, _| ((t as f64) < time_limit).then(|| (count(t) as u64, count(t), false)));
+    assert_eq!(ours, theirs);
+    // Every tick's target is the formula's, exactly.
+    let stages = profile("double-wave", DOUBLE_WAVE);
+    for t in 0..600 {
+        let target = stages[0]
+            .curve
+            .target_at(
+                20,
+                Duration::from_secs(600),
+                Duration::ZERO,
+                Duration::from_secs(t),
+            )
+            .unwrap();
+        assert_eq!(target.users, count(t) as u64, "at {t} s");
+        assert_eq!(target.spawn_rate, Some(count(t)), "at {t} s");
+    }
+    assert_eq!((ours[200], ours[400]), (60, 40));
     assert_eq!((ours[0], ours[599]), (20, 20));
     assert_eq!(ended, Duration::from_secs(600));
 }

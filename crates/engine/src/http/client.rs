@@ -21,6 +21,8 @@ use super::tls::TlsOptions;
 use super::wire::encode::{DefaultHeaders, RequestHead};
 use super::wire::{self, Limits, WireError};
 
+mod jar;
+
 /// The HTTP choices of a run (flags and config keys).
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -129,6 +131,9 @@ pub struct Outgoing<'a> {
     pub follow_redirects: Option<bool>,
     /// This request's own timeouts, else the run's.
     pub timeouts: Option<Timeouts>,
+    /// The request's own cookies (`a=1; b=2`), sent after the jar's on every hop and
+    /// never stored, as requests' `cookies=`.
+    pub cookies: Option<&'a str>,
 }
 
 /// One simulated user's connections and cookies.
@@ -194,7 +199,9 @@ impl UserClient {
         };
         let mut hops = 0;
         loop {
-            let received = self.send(&hop, request.keep_body, timeouts).await?;
+            let received = self
+                .send(&hop, request.keep_body, timeouts, request.cookies)
+                .await?;
             // requests follows no empty Location.
             let location = received
                 .headers
@@ -223,10 +230,17 @@ impl UserClient {
         hop: &Hop<'_>,
         keep_body: bool,
         timeouts: Timeouts,
+        own_cookies: Option<&str>,
     ) -> Result<Received, String> {
         let origin = &hop.target.origin;
         let path = &hop.target.path;
-        let cookie = self.cookie_header(origin, path);
+        // requests adds no cookie (the jar's or the request's own) to a request that
+        // has a Cookie header of its own: that header is sent as it is.
+        let cookie = if hop.headers.contains_key(header::COOKIE) {
+            None
+        } else {
+            jar::with_own(self.cookie_header(origin, path), own_cookies)
+        };
         let body = hop.body.as_deref().unwrap_or_default();
         let factory = self.factory.clone();
         let route = factory.connector.route(origin);
