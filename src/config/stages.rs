@@ -327,7 +327,11 @@ impl Plan {
             (Some(rate), _) | (None, Some(rate)) => rate,
             (None, None) => match &keys.spawn_rate_formula {
                 // The rate until the expression gives one > 0: its value at the start.
-                Some(rate) => formula::start_rate(rate, previous_end)
+                Some(rate) => keys
+                    .users_formula
+                    .as_ref()
+                    .ok_or_else(|| "a spawn rate expression needs a formula stage".to_string())
+                    .and_then(|users| formula::start_rate(rate, users, previous_end))
                     .map_err(|m| at(table, here, "spawn-rate", &m))?,
                 None => return Err(missing("spawn-rate")),
             },
@@ -364,11 +368,11 @@ fn read_keys(table: &StageTable, here: &str) -> Result<Keys, SettingsError> {
             "duration" => keys.length = Some(span(&text).map_err(bad)?),
             "until" => keys.until = Some(span(&text).map_err(bad)?),
             "users" if formula::is_expression(&text) => {
-                keys.users_formula = Some(formula::compile(&text, 0.0).map_err(bad)?);
+                keys.users_formula = Some(formula::compile(&text, 0.0, false).map_err(bad)?);
             }
             "users" => keys.users = Some(count(&text).map_err(bad)?),
             "spawn-rate" if formula::is_expression(&text) => {
-                keys.spawn_rate_formula = Some(formula::compile(&text, 0.0).map_err(bad)?);
+                keys.spawn_rate_formula = Some(formula::compile(&text, 0.0, true).map_err(bad)?);
             }
             "spawn-rate" => keys.spawn_rate = Some(rate(&text).map_err(bad)?),
             "user-classes" => {
@@ -850,7 +854,7 @@ mod tests {
         };
         assert_eq!(users.source(), "5 + t / 2 + stage_t");
         assert_eq!(spawn_rate.as_ref().map(Formula::source), Some("t"));
-        assert_eq!(users.eval(20.0, 10.0), Ok(25.0));
+        assert_eq!(users.eval(20.0, 10.0, 0.0), Ok(25.0));
         // `users`: where the formula stands at the stage's end (60 s, 50 s into it);
         // the spawn rate until the expression gives one: its value at the start.
         assert_eq!(

@@ -91,7 +91,8 @@ pub enum Curve {
 }
 
 /// A number computed from `t` (seconds since the shape started, as Locust's
-/// `get_run_time()`) and `stage_t` (seconds since the stage started): a compiled
+/// `get_run_time()`), `stage_t` (seconds since the stage started) and, for a spawn
+/// rate, `users` (the count the stage's formula gives at the same tick): a compiled
 /// expression, handed over by whoever compiled it, with its text (which `Debug` shows
 /// and `==` compares).
 #[derive(Clone)]
@@ -100,12 +101,12 @@ pub struct Formula {
     eval: FormulaFn,
 }
 
-type FormulaFn = Arc<dyn Fn(f64, f64) -> Result<f64, String> + Send + Sync>;
+type FormulaFn = Arc<dyn Fn(f64, f64, f64) -> Result<f64, String> + Send + Sync>;
 
 impl Formula {
     pub fn new(
         source: impl Into<String>,
-        eval: impl Fn(f64, f64) -> Result<f64, String> + Send + Sync + 'static,
+        eval: impl Fn(f64, f64, f64) -> Result<f64, String> + Send + Sync + 'static,
     ) -> Formula {
         Formula {
             source: Arc::from(source.into()),
@@ -118,15 +119,16 @@ impl Formula {
         &self.source
     }
 
-    /// The value at `t` s since the shape started, `stage_t` s since the stage did.
-    pub fn eval(&self, t: f64, stage_t: f64) -> Result<f64, String> {
-        (self.eval)(t, stage_t)
+    /// The value at `t` s since the shape started, `stage_t` s since the stage did,
+    /// with the stage's count at that tick `users` (0 for the count's own formula).
+    pub fn eval(&self, t: f64, stage_t: f64, users: f64) -> Result<f64, String> {
+        (self.eval)(t, stage_t, users)
     }
 
     /// The value as a user count: rounded as Python's `round()` (halves to even);
     /// below 0, NaN or infinite gives 0 and says why.
     pub fn count(&self, t: f64, stage_t: f64) -> Result<(u64, Option<String>), String> {
-        let value = self.eval(t, stage_t)?;
+        let value = self.eval(t, stage_t, 0.0)?;
         let at = || format!("`users = \"{}\"` gives {value} at t = {t} s", self.source);
         if !value.is_finite() {
             return Ok((0, Some(format!("{}: not a number, 0 users instead", at()))));
@@ -239,7 +241,7 @@ impl Curve {
                 let (count, mut warning) = users.count(t, stage_t)?;
                 let rate = match spawn_rate {
                     None => None,
-                    Some(rate) => match rate.eval(t, stage_t)? {
+                    Some(rate) => match rate.eval(t, stage_t, count as f64)? {
                         r if r.is_finite() && r > 0.0 => Some(r),
                         r => {
                             warning.get_or_insert(format!(
@@ -557,9 +559,9 @@ mod tests {
 
     fn formula(users: fn(f64, f64) -> f64, spawn_rate: Option<fn(f64, f64) -> f64>) -> Curve {
         Curve::Formula {
-            users: Formula::new("users", move |t, stage_t| Ok(users(t, stage_t))),
+            users: Formula::new("users", move |t, stage_t, _| Ok(users(t, stage_t))),
             spawn_rate: spawn_rate
-                .map(|f| Formula::new("rate", move |t, stage_t| Ok(f(t, stage_t)))),
+                .map(|f| Formula::new("rate", move |t, stage_t, _| Ok(f(t, stage_t)))),
         }
     }
 
@@ -614,7 +616,7 @@ mod tests {
         assert_eq!(at(formula(|_, _| -0.4, None), 1).unwrap().warning, None);
         for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let nan = Curve::Formula {
-                users: Formula::new("x", move |_, _| Ok(value)),
+                users: Formula::new("x", move |_, _, _| Ok(value)),
                 spawn_rate: None,
             };
             let got = at(nan, 2).unwrap();
@@ -629,7 +631,7 @@ mod tests {
             .unwrap()
             .contains("`spawn-rate = \"rate\"` gives 0"));
         let failing = Curve::Formula {
-            users: Formula::new("boom", |_, _| Err("no".into())),
+            users: Formula::new("boom", |_, _, _| Err("no".into())),
             spawn_rate: None,
         };
         assert_eq!(at(failing, 0), Err("no".to_string()));

@@ -16,6 +16,8 @@ use minijinja::{context, Environment, Error, ErrorKind, Value};
 
 /// The variables of an expression.
 pub(crate) const VARIABLES: &[&str] = &["t", "stage_t"];
+/// A spawn rate's variables: also the count the stage's formula gives at that tick.
+const RATE_VARIABLES: &[&str] = &["t", "stage_t", "users"];
 /// Its constants.
 const CONSTANTS: &[&str] = &["e", "pi"];
 /// Its functions.
@@ -91,9 +93,10 @@ pub(crate) fn conflict(keys: &super::Keys) -> Option<(&'static str, String)> {
 
 /// A formula stage's spawn rate until its `spawn-rate` expression gives one > 0: its
 /// value at the stage's start (`start` since the shape started, as if no stage waited).
-pub(crate) fn start_rate(rate: &Formula, start: Duration) -> Result<f64, String> {
+pub(crate) fn start_rate(rate: &Formula, users: &Formula, start: Duration) -> Result<f64, String> {
     let t = start.as_secs_f64();
-    match rate.eval(t, 0.0)? {
+    let (count, _) = users.count(t, 0.0)?;
+    match rate.eval(t, 0.0, count as f64)? {
         r if r.is_finite() && r > 0.0 => Ok(r),
         r => Err(format!(
             "\"{}\" gives {r} at the stage's start (t = {t} s): a spawn rate must be > 0",
@@ -111,8 +114,10 @@ fn words(error: &Error) -> String {
 }
 
 /// `source` compiled; checked for unknown names and evaluated once at (`t`, 0), so
-/// that a mistake shows before any request. The error says what is wrong with it.
-pub(crate) fn compile(source: &str, t: f64) -> Result<Formula, String> {
+/// that a mistake shows before any request. The error says what is wrong with it. A
+/// spawn rate (`rate`) may read `users`, the count its stage's formula gives.
+pub(crate) fn compile(source: &str, t: f64, rate: bool) -> Result<Formula, String> {
+    let variables = if rate { RATE_VARIABLES } else { VARIABLES };
     let quoted = format!("\"{source}\"");
     let expression = environment()
         .compile_expression_owned(source.to_string())
@@ -121,20 +126,26 @@ pub(crate) fn compile(source: &str, t: f64) -> Result<Formula, String> {
         .undeclared_variables(false)
         .into_iter()
         .filter(|name| {
-            ![VARIABLES, CONSTANTS, FUNCTIONS]
+            ![variables, CONSTANTS, FUNCTIONS]
                 .concat()
                 .contains(&name.as_str())
         })
         .collect();
     unknown.sort();
+    if !rate && unknown.iter().any(|name| name == "users") {
+        return Err(format!(
+            "{quoted}: `users` is what this expression computes; only a `spawn-rate` \
+             expression reads it"
+        ));
+    }
     if let Some(name) = unknown.first() {
-        let known = [VARIABLES, CONSTANTS, FUNCTIONS].concat();
+        let known = [variables, CONSTANTS, FUNCTIONS].concat();
         let hint = locust_scenario::closest(name, known.iter().copied())
             .map(|k| format!("did you mean `{k}`? "))
             .unwrap_or_default();
         return Err(format!(
             "{quoted}: unknown name `{name}` ({hint}an expression knows {}, {} and {})",
-            VARIABLES.join(", "),
+            variables.join(", "),
             CONSTANTS.join(", "),
             FUNCTIONS
                 .iter()
@@ -144,13 +155,13 @@ pub(crate) fn compile(source: &str, t: f64) -> Result<Formula, String> {
         ));
     }
     let text = source.to_string();
-    let formula = Formula::new(source, move |t, stage_t| {
+    let formula = Formula::new(source, move |t, stage_t, users| {
         let value = expression
-            .eval(context! { t => t, stage_t => stage_t })
+            .eval(context! { t => t, stage_t => stage_t, users => users })
             .map_err(|e| format!("\"{text}\" at t = {t} s: {}", words(&e)))?;
         number(&value).ok_or_else(|| format!("\"{text}\" gives {value:?}, not a number"))
     });
-    formula.eval(t, 0.0)?;
+    formula.eval(t, 0.0, 0.0)?;
     Ok(formula)
 }
 
@@ -166,7 +177,7 @@ mod tests {
     use super::*;
 
     fn eval(source: &str, t: f64, stage_t: f64) -> Result<f64, String> {
-        compile(source, 0.0)?.eval(t, stage_t)
+        compile(source, 0.0, true)?.eval(t, stage_t, 5.0)
     }
 
     #[test]
@@ -196,8 +207,30 @@ mod tests {
     }
 
     #[test]
+    fn a_spawn_rate_reads_the_count_and_a_count_cannot_read_itself() {
+        let rate = compile("users / 2 + t", 0.0, true).unwrap();
+        assert_eq!(rate.eval(3.0, 0.0, 40.0), Ok(23.0));
+        let users = compile("10 + t", 0.0, false).unwrap();
+        assert_eq!(
+            start_rate(
+                &compile("users", 0.0, true).unwrap(),
+                &users,
+                Duration::from_secs(5)
+            ),
+            Ok(15.0)
+        );
+        let err = compile("users + 1", 0.0, false).unwrap_err();
+        assert!(
+            err.ends_with(
+                "`users` is what this expression computes; only a `spawn-rate` expression reads it"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn mistakes_are_found_when_compiled() {
-        let err = |source: &str| compile(source, 0.0).unwrap_err();
+        let err = |source: &str| compile(source, 0.0, false).unwrap_err();
         let unknown = err("40 * tt");
         assert!(
             unknown.contains("unknown name `tt` (did you mean `t`?"),

@@ -206,7 +206,7 @@ async fn step_load_py() {
 const DOUBLE_WAVE: &str = r#"
 [profiles.double-wave]
 stages = [
-  { until = "600s", users = "40 * e ** -((round(t) / 40 - 5) ** 2) + 20 * e ** -((round(t) / 40 - 10) ** 2) + 20", spawn-rate = "round(40 * e ** -((round(t) / 40 - 5) ** 2) + 20 * e ** -((round(t) / 40 - 10) ** 2) + 20)" },
+  { until = "600s", users = "40 * e ** -((round(t) / 40 - 5) ** 2) + 20 * e ** -((round(t) / 40 - 10) ** 2) + 20", spawn-rate = "users" },
 ]
 "#;
 
