@@ -100,7 +100,7 @@ impl TemplatesBuilder {
                     None => String::new(),
                 };
                 return Err(format!(
-                    "`{key}` uses `{var}`, which a check cannot read; {hint}(a check sees the response: {})",
+                    "`{key}` uses `{var}`, which a check cannot read; {hint}(a check sees the response: {}; to compare with a variable, extract the value and use a `fail` step with `if` after the request)",
                     RESPONSE_VARS.join(", ")
                 ));
             }

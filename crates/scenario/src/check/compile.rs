@@ -192,6 +192,7 @@ fn compile_tests(def: &CheckDef, subject: &Subject) -> Result<Vec<Test>, EntryEr
         _ => {}
     }
     let json = |key: &str, v: &toml::Value| -> Result<Json, EntryError> {
+        refuse_template(key, v)?;
         serde_json::to_value(v).map_err(|e| EntryError::at(key, e.to_string()))
     };
     let mut tests = Vec::new();
@@ -274,6 +275,30 @@ pub(crate) fn header_name(h: &str) -> Result<HeaderName, String> {
     HeaderName::from_bytes(h.as_bytes()).map_err(|_| format!("invalid header name {h:?}"))
 }
 
+/// An expected value is compared as written: a `{{ ... }}` in it would be compared as
+/// text and fail every time, so it is refused with the way to write the comparison.
+fn refuse_template(key: &str, value: &toml::Value) -> Result<(), EntryError> {
+    let templated = match value {
+        toml::Value::String(s) => s.contains("{{") || s.contains("{%"),
+        toml::Value::Array(items) => items
+            .iter()
+            .any(|item| item.as_str().is_some_and(|s| s.contains("{{"))),
+        _ => false,
+    };
+    if !templated {
+        return Ok(());
+    }
+    Err(EntryError::at(
+        key,
+        format!(
+            "`{key}` is compared as written, not rendered: a check sees the response, not the \
+             user's variables. To compare with a variable, extract the value and fail on it in \
+             the next step: `extract = [{{ var = \"got\", json = \"/name\" }}]`, then \
+             `{{ fail = \"got {{{{ got }}}}\", if = \"got != me.name\" }}`"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +309,24 @@ mod tests {
 
     fn err(src: &str) -> EntryError {
         Check::compile(&def(src)).unwrap_err()
+    }
+
+    #[test]
+    fn templated_expected_values_are_refused() {
+        for (text, key) in [
+            ("json = \"/name\"\nequals = \"{{ me.name }}\"", "equals"),
+            ("header = \"X\"\nne = \"{{ x }}\"", "ne"),
+            ("json = \"/a\"\nin = [\"a\", \"{{ b }}\"]", "in"),
+        ] {
+            let e = err(text);
+            assert!(
+                e.message
+                    .starts_with(&format!("`{key}` is compared as written")),
+                "{}",
+                e.message
+            );
+        }
+        assert!(Check::compile(&def("json = \"/name\"\nequals = \"{ not a template }\"")).is_ok());
     }
 
     #[test]
