@@ -375,3 +375,51 @@ steps = [
         "the domain's cookie only: the others belong to 127.0.0.1"
     );
 }
+
+/// A check compares the response with the user's state (Locust's `catch_response` block
+/// reading `self.want`): the class variable `want` is read by the check's `expr` and its
+/// templated `message`. The first answer agrees, the second does not and is a failure
+/// with the rendered message.
+#[tokio::test]
+async fn a_check_compares_the_response_with_a_user_variable() {
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = answered.clone();
+    let status = Behaviour::func(move |_| {
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = if n == 0 {
+            r#"{"status":"ok"}"#
+        } else {
+            r#"{"status":"bad"}"#
+        };
+        response(
+            "HTTP/1.1 200 OK",
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    });
+    let server = HostileServer::start([("/status", status)]).await;
+    let scenario = r#"
+[users.Watcher]
+wait_time = "constant(0)"
+vars = { want = "ok" }
+[[users.Watcher.tasks]]
+name = "status"
+request = { path = "/status", checks = [{ expr = "json.status == want", message = "status {{ json.status }}, expected {{ want }}" }] }
+"#;
+    let run = run(
+        scenario,
+        &server.url(),
+        &["-u", "1", "-i", "2", "-t", "20s"],
+    )
+    .await;
+    run.assert_exit(1);
+    assert_eq!(targets(&server), ["/status", "/status"]);
+    assert_eq!(run.counts("GET", "/status"), (2, 1), "{}", run.describe());
+    assert_eq!(
+        run.errors("GET", "/status"),
+        [(
+            "CatchResponseError('status bad, expected ok')".to_string(),
+            1
+        )]
+    );
+}

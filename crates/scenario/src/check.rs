@@ -4,10 +4,10 @@
 //!
 //! A check has one subject — a JSON pointer's value, a header, a cookie the response
 //! sets, a CSS selector's first match, the body, the status, the final URL, or an `expr`
-//! over the whole response — and the tests on its value (`equals`, `ne`, `lt`, `le`,
-//! `gt`, `ge`, `contains`, `matches`, `in`, `exists`), all of which must hold. `if`
-//! makes it conditional; `message` (a template over the response) replaces the default
-//! text.
+//! over the whole response and the user's variables — and the tests on its value
+//! (`equals`, `ne`, `lt`, `le`, `gt`, `ge`, `contains`, `matches`, `in`, `exists`), all
+//! of which must hold. `if` makes it conditional; `message` (a template like `expr`)
+//! replaces the default text.
 //!
 //! This module owns the compiled form and its evaluation against a response; `compile`
 //! turns a `checks` entry into a [`Check`] (its problems are `EntryError`s, see
@@ -17,6 +17,7 @@ mod compile;
 mod judge;
 
 use http::HeaderName;
+use minijinja::Value;
 use regex::Regex;
 use serde_json::Value as Json;
 
@@ -161,11 +162,25 @@ impl Check {
                 .is_some_and(ResponseTemplates::reads_body)
     }
 
+    /// Whether its `if`, `expr` or `message` reads a user variable: [`Check::failure`]
+    /// then needs the user's render context.
+    pub fn reads_user(&self) -> bool {
+        self.templates
+            .as_ref()
+            .is_some_and(ResponseTemplates::reads_user)
+    }
+
+    /// Its templates (`if`, `expr`, a templated `message`), for the load-time analysis.
+    pub(crate) fn templates_mut(&mut self) -> Option<&mut ResponseTemplates> {
+        self.templates.as_mut()
+    }
+
     /// `None` when the check passes (or its `if` does not hold), else the full failure
-    /// string.
-    pub fn failure(&self, resp: &Parsed<'_, '_>) -> Option<String> {
+    /// string. `user` is the user's render context, needed (and given) only when the
+    /// check [reads a user variable](Check::reads_user).
+    pub fn failure(&self, resp: &Parsed<'_, '_>, user: Option<&Value>) -> Option<String> {
         if self.has_condition {
-            match self.holds("if", resp) {
+            match self.holds("if", resp, user) {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(e) => return Some(e),
@@ -235,7 +250,7 @@ impl Check {
                 let actual = Json::String(url);
                 judge("url", Some(&actual), &self.tests, "url is missing")
             }
-            Subject::Expr(src) => match self.holds("expr", resp) {
+            Subject::Expr(src) => match self.holds("expr", resp, user) {
                 Ok(true) => None,
                 Ok(false) => Some(format!("expr `{src}` is false")),
                 Err(e) => return Some(e),
@@ -244,29 +259,39 @@ impl Check {
         let text = match &self.message {
             Message::Default => problem,
             Message::Plain(m) => m.clone(),
-            Message::Template => self.render_message(resp, problem),
+            Message::Template => self.render_message(resp, problem, user),
         };
         Some(catch_response_error(&text))
     }
 
     /// Whether the expression `name` holds; `Err` is the failure string (an evaluation
     /// error, or a body that is not JSON when the expression reads `json`).
-    fn holds(&self, name: &str, resp: &Parsed<'_, '_>) -> Result<bool, String> {
+    fn holds(
+        &self,
+        name: &str,
+        resp: &Parsed<'_, '_>,
+        user: Option<&Value>,
+    ) -> Result<bool, String> {
         let Some(t) = &self.templates else {
             return Ok(true);
         };
-        let ctx = t.context(name, resp, true)?;
+        let ctx = t.context(name, resp, true, user)?;
         t.holds(name, &ctx)
             .map_err(|e| catch_response_error(&format!("{name} could not be evaluated: {e}")))
     }
 
     /// The templated message; if it cannot be rendered, the default text says why.
-    fn render_message(&self, resp: &Parsed<'_, '_>, problem: String) -> String {
+    fn render_message(
+        &self,
+        resp: &Parsed<'_, '_>,
+        problem: String,
+        user: Option<&Value>,
+    ) -> String {
         let Some(t) = &self.templates else {
             return problem;
         };
         let rendered = t
-            .context("message", resp, false)
+            .context("message", resp, false, user)
             .and_then(|ctx| t.render("message", &ctx));
         match rendered {
             Ok(m) => bounded(m),
@@ -291,7 +316,7 @@ mod tests {
 
     fn run(check: &str, body: &str, headers: &[(&str, &str)]) -> Option<String> {
         let check = compile(check);
-        with_parsed(200, headers, body, |resp| check.failure(resp))
+        with_parsed(200, headers, body, |resp| check.failure(resp, None))
     }
 
     #[test]
@@ -498,7 +523,8 @@ equals = "healthy""#,
     #[test]
     fn status_checks() {
         let redirect = compile("status = 302");
-        let at = |check: &Check, status: u16| with_parsed(status, &[], "", |r| check.failure(r));
+        let at =
+            |check: &Check, status: u16| with_parsed(status, &[], "", |r| check.failure(r, None));
         assert_eq!(at(&redirect, 302), None);
         assert_eq!(
             at(&redirect, 200).unwrap(),
@@ -518,7 +544,7 @@ equals = "healthy""#,
         let at = |src: &str, url: &str| {
             let check = compile(src);
             assert!(!check.reads_body());
-            with_parsed_url(200, url, &[], "", |r| check.failure(r))
+            with_parsed_url(200, url, &[], "", |r| check.failure(r, None))
         };
         let welcome = "http://localhost:8080/welcome?user=1";
         assert_eq!(at("url_contains = \"welcome\"", welcome), None);
@@ -559,7 +585,7 @@ equals = "healthy""#,
         ];
         let check = compile("cookie = \"session\"");
         assert!(!check.reads_body());
-        assert_eq!(with_parsed(200, &set, "", |r| check.failure(r)), None);
+        assert_eq!(with_parsed(200, &set, "", |r| check.failure(r, None)), None);
         assert_eq!(
             run("cookie = \"session\"\nequals = \"abc123\"", "", &set),
             None
@@ -666,7 +692,7 @@ equals = "healthy""#,
         );
         let header_only = compile("header = \"X-A\"\nif = \"headers['x-b'] == '1'\"");
         assert!(!header_only.reads_body());
-        let run_h = |h: &[(&str, &str)]| with_parsed(200, h, "", |r| header_only.failure(r));
+        let run_h = |h: &[(&str, &str)]| with_parsed(200, h, "", |r| header_only.failure(r, None));
         assert_eq!(run_h(&[]), None);
         assert!(run_h(&[("x-b", "1")]).is_some());
         assert_eq!(run_h(&[("x-b", "1"), ("x-a", "v")]), None);
@@ -677,7 +703,7 @@ equals = "healthy""#,
             "header = \"X-A\"\nif = \"status == 200\"\nmessage = \"no X-A ({{ json.error }})\"",
         );
         assert_eq!(
-            with_parsed(200, &[], "<html>", |r| check.failure(r)).unwrap(),
+            with_parsed(200, &[], "<html>", |r| check.failure(r, None)).unwrap(),
             "CatchResponseError('no X-A ()')"
         );
     }

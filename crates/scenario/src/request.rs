@@ -15,6 +15,7 @@ use crate::check::{Check, StatusRule};
 use crate::error::{Location, ScenarioError};
 use crate::extract::Extract;
 use crate::model::{Pairs, RequestDef};
+use crate::response_template::RESPONSE_VARS;
 use crate::source::{suggest, SourceFile};
 use crate::step::{
     default_name, encode_query, ClassHeader, MethodTpl, RenderedRequest, SendOptions, Step,
@@ -179,10 +180,11 @@ pub(crate) fn compile_request(
     };
     let mut checks = Vec::new();
     for (i, c) in def.checks.iter().enumerate() {
-        checks.push(
-            Check::compile(c.get_ref())
-                .map_err(|e| e.locate(cx, c.span(), &format!("{key}.checks[{i}]")))?,
-        );
+        let entry_key = format!("{key}.checks[{i}]");
+        let mut check =
+            Check::compile(c.get_ref()).map_err(|e| e.locate(cx, c.span(), &entry_key))?;
+        check_reads(cx, &mut check, c.span(), &entry_key, task, &mut used)?;
+        checks.push(check);
     }
     let mut extracts = Vec::new();
     for (i, e) in def.extract.iter().enumerate() {
@@ -217,6 +219,79 @@ pub(crate) fn compile_request(
     };
     step.fixed = fixed_request(&step).map(Arc::new);
     Ok(step)
+}
+
+/// What a check's `if`, `expr` and `message` read beyond the response: each name must be
+/// a variable of the class (or a builtin), checked as a request template's are, and is
+/// required before the request is sent (as a variable of its path is). A response name
+/// wins in a check, so a class variable of the same name read there is an error, and an
+/// unknown name close to a response name (`jsn`) is taken for a typo of it.
+fn check_reads(
+    cx: &mut Cx<'_>,
+    check: &mut Check,
+    span: Range<usize>,
+    entry_key: &str,
+    task: &str,
+    used: &mut BTreeSet<String>,
+) -> Result<(), ScenarioError> {
+    let Some(templates) = check.templates_mut() else {
+        return Ok(());
+    };
+    let at = |cx: &Cx<'_>, k: &str| {
+        let text = cx.file.text.get(span.clone()).unwrap_or("");
+        let offset = crate::entry_error::find_key(text, k).map_or(span.start, |i| span.start + i);
+        cx.loc(offset..offset, &format!("{entry_key}.{k}"))
+    };
+    if let Some((k, name)) = templates
+        .response_reads()
+        .find(|(_, name)| cx.extracted.contains(*name))
+    {
+        return Err(ScenarioError::Invalid {
+            at: at(cx, k),
+            message: format!(
+                "`{k}` reads `{name}`, which in a check is the response's `{name}`; the class also has a variable `{name}`, which a check therefore cannot read: rename the variable"
+            ),
+        });
+    }
+    let reads: Vec<(&'static str, String, String)> = templates
+        .user_reads()
+        .map(|(k, name, source)| (k, name.to_string(), source.to_string()))
+        .collect();
+    for (k, name, source) in reads {
+        if name == "vars" {
+            cx.templates.check_cli_vars(&source, &at(cx, k))?;
+            continue;
+        }
+        if BUILTIN_VARS.contains(&name.as_str()) {
+            continue;
+        }
+        if !cx.extracted.contains(&name) {
+            if let Some(s) = suggest(&name, RESPONSE_VARS.iter().copied()) {
+                return Err(ScenarioError::Invalid {
+                    at: cx.loc(span.start..span.start, entry_key),
+                    message: format!(
+                        "`{k}` uses `{name}`, which a check cannot read; did you mean `{s}`? (a check sees the response: {}; and the user's variables)",
+                        RESPONSE_VARS.join(", ")
+                    ),
+                });
+            }
+            let candidates = cx
+                .extracted
+                .iter()
+                .map(String::as_str)
+                .chain(BUILTIN_VARS.iter().copied());
+            return Err(ScenarioError::UndefinedVariable {
+                suggestion: suggest(&name, candidates),
+                at: at(cx, k),
+                class: cx.class.to_string(),
+                task: task.to_string(),
+                var: name,
+            });
+        }
+        used.insert(name);
+    }
+    templates.bind_cli_vars(|| cx.templates.cli_vars());
+    Ok(())
 }
 
 /// `timeout = 5` (both) or `timeout = { connect = 1, read = 5 }`, in seconds.

@@ -1,7 +1,10 @@
 //! minijinja over a response, for checks: `expr` and `if` (expressions judged for
 //! truth, Jinja's rules) and templated `message`s. What they see is the response —
-//! `status`, `reason`, `url`, `headers`, `cookies`, `json`, `text` — not the user's
-//! variables (checks run before the step's extraction).
+//! `status`, `reason`, `url`, `headers`, `cookies`, `json`, `text` — and the user's
+//! variables (extracted, class `vars`, fed rows, setup globals, `user_id`, `vars.KEY`).
+//! A response name wins over a variable of the same name; the request compiler refuses
+//! a check that reads a name which is both. Checks run before the step's extraction, so
+//! a variable the same step extracts still holds its previous value.
 //!
 //! Each check that has such a template keeps a small environment of its own: checks are
 //! compiled and judged without the class's template environment (the step evaluates a
@@ -9,8 +12,10 @@
 //! (`counter()`, `random_int`, …) that need a render state. Expressions are parsed once
 //! at load (stored as `{% if (expr) %}1{% endif %}`); undefined values are chainable
 //! (`json.data.foo` is undefined, not an error, when `data` is missing, so
-//! `json.data.foo == 1` is simply false), and a name outside the response is rejected at
-//! load with a did-you-mean.
+//! `json.data.foo == 1` is simply false). The names a template reads outside the
+//! response are kept ([`ResponseTemplates::user_reads`]) for the request compiler, which
+//! validates them as variables of the class (did-you-mean included); only those names
+//! are copied from the user's context when the check is judged.
 //!
 //! The body is copied into the context only when a template reads `text`; `json` is the
 //! parsed document shared, walked lazily (no conversion of the whole tree).
@@ -23,10 +28,10 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 use serde_json::Value as Json;
 
 use crate::response::Parsed;
-use crate::source::suggest;
 use crate::template::describe;
+use crate::template_funcs::BUILTIN_FUNCS;
 
-/// The names a check template can read.
+/// The response names a check template can read (besides the user's variables).
 pub(crate) const RESPONSE_VARS: &[&str] = &[
     "status", "reason", "url", "headers", "cookies", "json", "text",
 ];
@@ -39,15 +44,31 @@ pub(crate) const MESSAGE_MAX_CHARS: usize = 500;
 /// Collects a check's templates while it is compiled.
 pub(crate) struct TemplatesBuilder {
     env: Environment<'static>,
-    uses: Vec<(&'static str, BTreeSet<String>)>,
+    uses: Vec<Uses>,
+}
+
+/// What one template of a check reads.
+#[derive(Debug, Clone)]
+struct Uses {
+    /// The template's name, also its key: `if`, `expr` or `message`.
+    name: &'static str,
+    /// The response names put into its context (a name merely mentioned counts too).
+    response: BTreeSet<String>,
+    /// The response names it reads as variables (for the shadowing rule).
+    response_read: BTreeSet<String>,
+    /// The other names it reads: the user's variables (`user_id` and `vars` included).
+    user: Vec<String>,
+    /// Its source, for the load-time check of `vars.KEY`.
+    source: String,
 }
 
 /// A check's compiled templates, by name (`if`, `expr`, `message`).
 #[derive(Debug, Clone)]
 pub(crate) struct ResponseTemplates {
     env: Arc<Environment<'static>>,
-    /// Which response names each template reads.
-    uses: Vec<(&'static str, BTreeSet<String>)>,
+    uses: Vec<Uses>,
+    /// `vars` (the `--var`s), when a template reads it.
+    cli_vars: Option<Value>,
 }
 
 impl TemplatesBuilder {
@@ -84,39 +105,50 @@ impl TemplatesBuilder {
         self.env
             .add_template_owned(name, source)
             .map_err(|e| format!("template error: {}", describe(&e)))?;
-        let vars = self
-            .env
-            .get_template(name)
-            .map(|t| t.undeclared_variables(false))
-            .unwrap_or_default();
-        let mut uses = BTreeSet::new();
-        for var in vars {
+        let (vars, source) = match self.env.get_template(name) {
+            Ok(t) => (t.undeclared_variables(false), t.source().to_string()),
+            Err(_) => Default::default(),
+        };
+        // minijinja's analysis misses the value of a slice (`text[:250]`, `me[:3]`).
+        let scanned = crate::template_scan::scan(&source);
+        let sliced = scanned
+            .subscripted
+            .iter()
+            .map(|u| u.name)
+            .filter(|n| !scanned.bound.contains(n))
+            .map(str::to_string);
+        let mut uses = Uses {
+            name,
+            response: BTreeSet::new(),
+            response_read: BTreeSet::new(),
+            user: Vec::new(),
+            source: String::new(),
+        };
+        for var in vars.into_iter().chain(sliced) {
             if GLOBALS.contains(&var.as_str()) {
                 continue;
             }
-            if !RESPONSE_VARS.contains(&var.as_str()) {
-                let hint = match suggest(&var, RESPONSE_VARS.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? "),
-                    None => String::new(),
-                };
+            if RESPONSE_VARS.contains(&var.as_str()) {
+                uses.response_read.insert(var);
+            } else if BUILTIN_FUNCS.contains(&var.as_str()) {
                 return Err(format!(
-                    "`{key}` uses `{var}`, which a check cannot read; {hint}(a check sees the response: {}; to compare with a variable, extract the value and use a `fail` step with `if` after the request)",
-                    RESPONSE_VARS.join(", ")
+                    "`{key}` uses `{var}`, which a check cannot read (the request functions are not available in checks)"
                 ));
-            }
-            uses.insert(var);
-        }
-        // minijinja's analysis misses the value of a slice (`text[:250]`): a name
-        // written anywhere counts as read, so the body is kept whenever it may be needed.
-        if let Ok(t) = self.env.get_template(name) {
-            for var in RESPONSE_VARS {
-                if mentions(t.source(), var) {
-                    uses.insert((*var).to_string());
-                }
+            } else if !uses.user.contains(&var) {
+                uses.user.push(var);
             }
         }
-        self.uses.retain(|(n, _)| *n != name);
-        self.uses.push((name, uses));
+        uses.response = uses.response_read.clone();
+        // A response name written anywhere counts as read, so the body is kept whenever
+        // it may be needed.
+        for var in RESPONSE_VARS {
+            if mentions(&source, var) {
+                uses.response.insert((*var).to_string());
+            }
+        }
+        uses.source = source;
+        self.uses.retain(|u| u.name != name);
+        self.uses.push(uses);
         Ok(())
     }
 
@@ -125,6 +157,7 @@ impl TemplatesBuilder {
         (!self.uses.is_empty()).then(|| ResponseTemplates {
             env: Arc::new(self.env),
             uses: self.uses,
+            cli_vars: None,
         })
     }
 }
@@ -134,23 +167,66 @@ impl ResponseTemplates {
     pub fn reads_body(&self) -> bool {
         self.uses
             .iter()
-            .any(|(_, u)| u.contains("json") || u.contains("text"))
+            .any(|u| u.response.contains("json") || u.response.contains("text"))
     }
 
-    /// The context to evaluate the template `name` in, holding only what it reads. With
-    /// `need_json`, a body that is not JSON is the failure (Locust's text, as
-    /// `response.json()` raising in a `catch_response` block); without, `json` is
-    /// undefined then.
+    /// Whether a template reads a user variable (the check then needs the user's
+    /// context when it is judged).
+    pub fn reads_user(&self) -> bool {
+        self.uses.iter().any(|u| !u.user.is_empty())
+    }
+
+    /// The user's variables each template reads, as (key, name, template source).
+    pub fn user_reads(&self) -> impl Iterator<Item = (&'static str, &str, &str)> + '_ {
+        self.uses.iter().flat_map(|u| {
+            u.user
+                .iter()
+                .map(move |v| (u.name, v.as_str(), u.source.as_str()))
+        })
+    }
+
+    /// The response names each template reads as variables, as (key, name).
+    pub fn response_reads(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.uses
+            .iter()
+            .flat_map(|u| u.response_read.iter().map(move |v| (u.name, v.as_str())))
+    }
+
+    /// Gives the templates the value of `vars` (the `--var`s), kept only when one reads it.
+    pub fn bind_cli_vars(&mut self, vars: impl FnOnce() -> Value) {
+        if self.uses.iter().any(|u| u.user.iter().any(|v| v == "vars")) {
+            self.cli_vars = Some(vars());
+        }
+    }
+
+    /// The context to evaluate the template `name` in, holding only what it reads: the
+    /// response names, and the user's variables it reads taken from `user` (the user's
+    /// render context, given when [`reads_user`](Self::reads_user)). With `need_json`, a
+    /// body that is not JSON is the failure (Locust's text, as `response.json()` raising
+    /// in a `catch_response` block); without, `json` is undefined then.
     pub fn context(
         &self,
         name: &str,
         resp: &Parsed<'_, '_>,
         need_json: bool,
+        user: Option<&Value>,
     ) -> Result<Value, String> {
-        let Some((_, uses)) = self.uses.iter().find(|(n, _)| *n == name) else {
+        let Some(uses) = self.uses.iter().find(|u| u.name == name) else {
             return Ok(Value::UNDEFINED);
         };
-        let mut pairs: Vec<(&'static str, Value)> = Vec::with_capacity(uses.len());
+        let mut pairs: Vec<(&str, Value)> =
+            Vec::with_capacity(uses.response.len() + uses.user.len());
+        for var in &uses.user {
+            let value = match (var.as_str(), user) {
+                ("vars", _) => self.cli_vars.clone(),
+                (_, Some(ctx)) => ctx.get_attr(var).ok().filter(|v| !v.is_undefined()),
+                (_, None) => None,
+            };
+            if let Some(value) = value {
+                pairs.push((var.as_str(), value));
+            }
+        }
+        let uses = &uses.response;
         for var in RESPONSE_VARS {
             if !uses.contains(*var) {
                 continue;
@@ -364,7 +440,7 @@ mod tests {
     fn holds(src: &str, body: &str, headers: &[(&str, &str)]) -> Result<bool, String> {
         let t = templates(&[("expr", src)], None);
         with_parsed(200, headers, body, |resp| {
-            let ctx = t.context("expr", resp, true)?;
+            let ctx = t.context("expr", resp, true, None)?;
             t.holds("expr", &ctx)
         })
     }
@@ -420,7 +496,7 @@ mod tests {
         // A message reading json renders without it.
         let t = templates(&[], Some("got [{{ json.a }}] from {{ text }}"));
         let out = with_parsed(200, &[], "<html>", |resp| {
-            let ctx = t.context("message", resp, false).unwrap();
+            let ctx = t.context("message", resp, false, None).unwrap();
             t.render("message", &ctx).unwrap()
         });
         assert_eq!(out, "got [] from <html>");
@@ -429,9 +505,6 @@ mod tests {
     #[test]
     fn unknown_names_and_bad_syntax_are_rejected_at_load() {
         let mut b = TemplatesBuilder::new();
-        let err = b.expression("expr", "expr", "jsn.a == 1").unwrap_err();
-        assert!(err.contains("`expr` uses `jsn`"), "{err}");
-        assert!(err.contains("did you mean `json`?"), "{err}");
         let err = b.expression("expr", "expr", "json.a ==").unwrap_err();
         assert!(err.contains("is not an expression"), "{err}");
         let err = b.expression("expr", "expr", "1 %}{% if 1").unwrap_err();
@@ -439,9 +512,23 @@ mod tests {
         assert!(b.expression("expr", "expr", "  ").is_err());
         let err = b.text("message", "message", "{{ oops }").unwrap_err();
         assert!(err.contains("template error"), "{err}");
-        let err = b.text("message", "message", "{{ user_ids }}").unwrap_err();
+        let err = b.text("message", "message", "{{ uuid() }}").unwrap_err();
         assert!(err.contains("a check cannot read"), "{err}");
         assert!(b.finish().is_none());
+        // Names outside the response are the user's, kept for the request compiler
+        // (which validates them and reports `jsn` as a typo of `json`).
+        let mut b = TemplatesBuilder::new();
+        b.expression("expr", "expr", "jsn.a == 1 and status == 200")
+            .unwrap();
+        b.text("message", "message", "{{ me[:2] }} {{ 'text' }}")
+            .unwrap();
+        let t = b.finish().unwrap();
+        assert!(t.reads_user());
+        let user: Vec<_> = t.user_reads().map(|(k, n, _)| (k, n)).collect();
+        assert_eq!(user, [("expr", "jsn"), ("message", "me")]);
+        let response: Vec<_> = t.response_reads().collect();
+        assert_eq!(response, [("expr", "status")]);
+        assert!(t.reads_body(), "a mentioned `text` keeps the body");
         let mut b = TemplatesBuilder::new();
         b.text(
             "message",

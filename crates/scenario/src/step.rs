@@ -316,7 +316,17 @@ impl Step {
             return None;
         }
         let parsed = Parsed::new(response);
-        if let Some(f) = self.checks.iter().find_map(|c| c.failure(&parsed)) {
+        // The user's context is built only for a check that reads a variable.
+        let user = self
+            .checks
+            .iter()
+            .any(Check::reads_user)
+            .then(|| context(vars, 0).0);
+        if let Some(f) = self
+            .checks
+            .iter()
+            .find_map(|c| c.failure(&parsed, user.as_ref()))
+        {
             return Some(f);
         }
         self.extracts

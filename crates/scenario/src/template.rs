@@ -121,6 +121,17 @@ impl TemplateCompiler {
         Ok((Template::Dynamic(name.into()), vars))
     }
 
+    /// `vars.KEY` reads in `source` (a check's template, which has its own environment)
+    /// must name a `--var`, as in the class's templates.
+    pub fn check_cli_vars(&self, source: &str, at: &Location) -> Result<(), ScenarioError> {
+        template_check::check_vars(&self.vars, source, &template_scan::scan(source), at)
+    }
+
+    /// The value templates read as `vars` (the `--var`s).
+    pub fn cli_vars(&self) -> Value {
+        Value::from_serialize(&self.vars)
+    }
+
     /// Adds `env()` (with the snapshot) and freezes the environment.
     pub fn finish(mut self) -> Arc<Environment<'static>> {
         add_env(&mut self.env, self.env_snapshot);

@@ -262,3 +262,136 @@ fn load_errors_name_the_key() {
         "{e}"
     );
 }
+
+const USER_STATE: &str = r#"
+[users.U]
+host = "http://h"
+vars = { want = "ok" }
+
+[[users.U.tasks]]
+name = "login"
+request = { path = "/login", extract = [{ var = "token", json = "/token" }] }
+
+[[users.U.tasks]]
+name = "who"
+[users.U.tasks.request]
+path = "/me"
+checks = [
+  { expr = "json.status == want" },
+  { expr = "json.token == token", if = "user_id == 0", message = "token {{ json.token }}, expected {{ token }} (user {{ user_id }})" },
+]
+"#;
+
+#[test]
+fn checks_read_the_users_variables() {
+    let scenarios = load_str("u.toml", USER_STATE).unwrap();
+    let u = scenarios.get("U").unwrap();
+    let who = &u.tasks.iter().find(|t| t.name == "who").unwrap().steps;
+    let who = step(who, 0);
+    // What a check reads is required before the request is sent, as a path's variable.
+    assert_eq!(who.needs(), ["token", "want"]);
+    let mut vars = UserVars::new(0);
+    vars.set("want", "ok");
+    vars.set("token", "t1");
+    let json = [("content-type", "application/json")];
+    let mut at =
+        |body: &str, vars: &mut UserVars| judge(who, 200, "http://h/me", &json, body, vars);
+    assert_eq!(
+        at(r#"{"status": "ok", "token": "t1"}"#, &mut vars),
+        Outcome::Success
+    );
+    assert_eq!(
+        at(r#"{"status": "bad", "token": "t1"}"#, &mut vars),
+        Outcome::Failure("CatchResponseError('expr `json.status == want` is false')".into())
+    );
+    assert_eq!(
+        at(r#"{"status": "ok", "token": "t2"}"#, &mut vars),
+        Outcome::Failure("CatchResponseError('token t2, expected t1 (user 0)')".into())
+    );
+    let mut other = UserVars::new(1);
+    other.set("want", "ok");
+    other.set("token", "t1");
+    assert_eq!(
+        at(r#"{"status": "ok", "token": "t2"}"#, &mut other),
+        Outcome::Success,
+        "`if` reads user_id"
+    );
+}
+
+#[test]
+fn check_variables_are_validated_at_load() {
+    let load = |vars: &str, check: &str| {
+        let text = format!(
+            "[users.A]\nvars = {{ {vars} }}\n[[users.A.tasks]]\nrequest = {{ path = \"/\", extract = [{{ var = \"got\", json = \"/x\" }}], checks = [{check}] }}\n"
+        );
+        load_str("s.toml", &text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        load("want = 'x'", "{ expr = \"json.a == want and got\" }"),
+        Ok(())
+    );
+    // An unknown name is a template's undefined variable, with a did-you-mean.
+    let e = load("want = 'x'", "{ expr = \"json.a == wnat\" }").unwrap_err();
+    assert!(
+        e.contains("`users.A.tasks[0].request.checks[0].expr`: class A, task "),
+        "{e}"
+    );
+    assert!(
+        e.contains("template uses variable `wnat`, which no step of A extracts and which is not a builtin; did you mean `want`?"),
+        "{e}"
+    );
+    let e = load("want = 'x'", "{ json = \"/a\", message = \"{{ nope }}\" }").unwrap_err();
+    assert!(e.contains("template uses variable `nope`"), "{e}");
+    // A name close to a response name is taken for its typo.
+    let e = load("want = 'x'", "{ expr = \"jsn.a == want\" }").unwrap_err();
+    assert!(
+        e.contains("`expr` uses `jsn`, which a check cannot read; did you mean `json`?"),
+        "{e}"
+    );
+    // A response name wins: a class variable of the same name cannot be read there.
+    let e = load("status = 'x'", "{ expr = \"status == 200\" }").unwrap_err();
+    assert!(
+        e.contains("`users.A.tasks[0].request.checks[0].expr`: `expr` reads `status`, which in a check is the response's `status`"),
+        "{e}"
+    );
+    assert_eq!(
+        load("status = 'x'", "{ expr = \"'status' in text\" }"),
+        Ok(())
+    );
+    // `vars.KEY` needs its --var, as in a request template.
+    let e = load("want = 'x'", "{ expr = \"json.a == vars.KEY\" }").unwrap_err();
+    assert!(e.contains("`vars.KEY` is not set"), "{e}");
+    assert_eq!(
+        load(
+            "want = 'x'",
+            "{ expr = \"json.a == vars.KEY | default('k')\" }"
+        ),
+        Ok(())
+    );
+    // Expected values are compared as written; the message points at `expr`.
+    let e = load("want = 'x'", "{ json = \"/a\", equals = \"{{ want }}\" }").unwrap_err();
+    assert!(e.contains("{ expr = \"json.name == me.name\" }"), "{e}");
+}
+
+#[test]
+fn a_check_reads_the_command_lines_vars() {
+    let options = locust_scenario::LoadOptions {
+        vars: [("ENV".to_string(), "prod".to_string())].into(),
+    };
+    let text = "[users.A]\n[[users.A.tasks]]\nrequest = { path = \"/\", checks = [{ expr = \"json.env == vars.ENV\", message = \"env {{ json.env }}, expected {{ vars.ENV }}\" }] }\n";
+    let scenarios = locust_scenario::load_str_with("s.toml", text, &options).unwrap();
+    let a = scenarios.get("A").unwrap();
+    let s = step(&a.tasks[0].steps, 0);
+    assert!(s.needs().is_empty(), "`vars` is a builtin");
+    let mut vars = UserVars::new(0);
+    assert_eq!(
+        judge(s, 200, "http://h/", &[], r#"{"env": "prod"}"#, &mut vars),
+        Outcome::Success
+    );
+    assert_eq!(
+        judge(s, 200, "http://h/", &[], r#"{"env": "dev"}"#, &mut vars),
+        Outcome::Failure("CatchResponseError('env dev, expected prod')".into())
+    );
+}

@@ -291,10 +291,9 @@ fn refuse_template(key: &str, value: &toml::Value) -> Result<(), EntryError> {
     Err(EntryError::at(
         key,
         format!(
-            "`{key}` is compared as written, not rendered: a check sees the response, not the \
-             user's variables. To compare with a variable, extract the value and fail on it in \
-             the next step: `extract = [{{ var = \"got\", json = \"/name\" }}]`, then \
-             `{{ fail = \"got {{{{ got }}}}\", if = \"got != me.name\" }}`"
+            "`{key}` is compared as written, not rendered. To compare with a user's variable, \
+             write an `expr`, which reads the response and the user's variables: \
+             `{{ expr = \"json.name == me.name\" }}`"
         ),
     ))
 }
@@ -348,7 +347,7 @@ mod tests {
             ("url = \"/a\"\ncontains = \"b\"", Some("contains")),
             ("url_contains = \"a\"\nexists = false", Some("exists")),
             ("expr = \"1 ==\"", Some("expr")),
-            ("expr = \"jsn.a\"", Some("expr")),
+            ("expr = \"uuid() == 'a'\"", Some("expr")),
             ("json = \"/a\"\nlt = \"5\"", Some("lt")),
             ("json = \"/a\"\nmatches = \"(\"", Some("matches")),
             ("body_matches = \"(\"", Some("body_matches")),
@@ -358,7 +357,7 @@ mod tests {
             ("cookie = \"\"", Some("cookie")),
             ("json = \"/a\"\nif = \"\"", Some("if")),
             (
-                "json = \"/a\"\nmessage = \"{{ user_ids }}\"",
+                "json = \"/a\"\nmessage = \"{{ counter() }}\"",
                 Some("message"),
             ),
             ("json = \"/a\"\nequalz = 1", Some("equalz")),
@@ -374,9 +373,13 @@ mod tests {
                 CHECK_KEYS.join(", ")
             )
         );
-        assert!(err("expr = \"jsn.a\"")
-            .message
-            .contains("did you mean `json`?"));
+        // Other names are the user's variables, validated by the request compiler.
+        assert!(Check::compile(&def("expr = \"jsn.a\""))
+            .unwrap()
+            .reads_user());
+        assert!(!Check::compile(&def("expr = \"json.a\""))
+            .unwrap()
+            .reads_user());
         assert!(err("json = \"/a\"\nheader = \"b\"")
             .message
             .contains("both `json` and `header`"));
