@@ -8,6 +8,7 @@ mod config;
 mod criteria;
 mod demo;
 mod exit;
+mod fd_limit;
 mod judge;
 mod log_buffer;
 mod logging;

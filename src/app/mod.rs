@@ -14,7 +14,7 @@ use crate::judge::Judge;
 use crate::logging::MAIN;
 use crate::plan::{self, Plan, PlanError};
 use crate::sinks::report::ReportContext;
-use crate::{demo, exit, logging, probe, task_ratio, web};
+use crate::{demo, exit, fd_limit, logging, probe, task_ratio, web};
 
 /// An error and the exit code it maps to.
 pub struct Failure {
@@ -59,11 +59,31 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         return phases::run(&cli, &cwd, settings, &names);
     }
     check_runnable(&settings, &plan)?;
+    open_files_for(&settings);
     let (judge, report) = prepare(&settings, &plan)?;
     if !settings.headless {
         return run_web(settings, plan, judge, report, cli, cwd);
     }
     run_headless(settings, plan, judge, &report, &cli).map(|o| o.exit_code)
+}
+
+/// Raises the open-files limit (a DEBUG line says so) and warns, once and before the
+/// run, when the most users the run will have cannot each have a socket within it.
+fn open_files_for(settings: &Settings) {
+    let limits = fd_limit::raise();
+    if let Some(line) = fd_limit::describe(&limits) {
+        tracing::debug!(target: MAIN, "{line}");
+    }
+    let spec = &settings.spec;
+    let staged = spec.stages.iter().flatten().map(|stage| stage.users).max();
+    let pooled = spec.arrival.as_ref().map(|a| a.pool.size as u64);
+    let users = [Some(spec.users), staged, pooled]
+        .into_iter()
+        .flatten()
+        .max();
+    if let Some(warning) = users.and_then(|users| fd_limit::shortfall(&limits, users)) {
+        tracing::warn!(target: MAIN, "{warning}");
+    }
 }
 
 /// The criteria (checked against the plan) and what the reports need, before any request.
