@@ -26,8 +26,13 @@ pub struct Verdict {
     pub scope: Option<String>,
     pub op: &'static str,
     pub bound: f64,
-    /// None when there was nothing to measure (which fails).
+    /// None when there was nothing to measure (which fails). For a percentile or
+    /// median, the lower end of the HDR bucket that holds the true value.
     pub measured: Option<f64>,
+    /// A percentile's or median's upper end of that bucket (at most 0.1 % above
+    /// `measured`), when the value is not exact: the criterion must hold for both ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_upper: Option<f64>,
     pub unit: &'static str,
     pub passed: bool,
     /// The value and bound as people read them: `12.3 ms`, `0.8 %`, `5.9x`.
@@ -46,7 +51,15 @@ pub fn evaluate(criteria: &[Criterion], figures: &Figures<'_>) -> Vec<Verdict> {
 
 fn evaluate_one(criterion: &Criterion, figures: &Figures<'_>) -> Verdict {
     let (measured, detail) = measure(criterion, figures);
+    let upper = measured.and(upper_bound(criterion, figures));
+    let measured_upper = upper.filter(|u| measured.is_some_and(|m| *u > m));
+    let holds = |v: f64| criterion.op.holds(v, criterion.bound);
     let kind = criterion.metric.kind();
+    let measured_text = match (measured, measured_upper) {
+        (None, _) => "no data".to_string(),
+        (Some(m), None) => format_value(m, kind),
+        (Some(m), Some(u)) => range_text(m, u, kind),
+    };
     Verdict {
         criterion: criterion.text.clone(),
         metric: criterion.metric.to_string(),
@@ -54,9 +67,10 @@ fn evaluate_one(criterion: &Criterion, figures: &Figures<'_>) -> Verdict {
         op: criterion.op.symbol(),
         bound: criterion.bound,
         measured,
+        measured_upper,
         unit: unit(kind),
-        passed: measured.is_some_and(|m| criterion.op.holds(m, criterion.bound)),
-        measured_text: measured.map_or_else(|| "no data".to_string(), |m| format_value(m, kind)),
+        passed: measured.is_some_and(holds) && measured_upper.is_none_or(holds),
+        measured_text,
         bound_text: format_value(criterion.bound, kind),
         detail,
         aborted: false,
@@ -110,6 +124,18 @@ pub fn format_value(value: f64, kind: Kind) -> String {
         Kind::Factor if value.is_infinite() => "∞x".to_string(),
         Kind::Factor => format!("{}x", trim_float(value, 2)),
     }
+}
+
+/// A bucket's two ends, with as many decimals (up to 3) as it takes to tell them apart.
+fn range_text(low: f64, high: f64, kind: Kind) -> String {
+    let unit = format_value(0.0, kind).replacen('0', "", 1);
+    (1..=3)
+        .map(|d| (trim_float(low, d), trim_float(high, d)))
+        .find(|(l, h)| l != h)
+        .map_or_else(
+            || format_value(low, kind),
+            |(l, h)| format!("{l}..{h}{unit}"),
+        )
 }
 
 fn trim_float(value: f64, decimals: usize) -> String {
@@ -185,19 +211,40 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
     }
 }
 
-fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, String) {
-    let merged;
-    let entry: &StatsEntry = match &criterion.scope {
-        None => stats.total(),
+/// The entry a criterion reads: all requests, or those of its request name merged.
+fn scoped_entry<'a>(criterion: &Criterion, stats: &'a Stats) -> std::borrow::Cow<'a, StatsEntry> {
+    match &criterion.scope {
+        None => std::borrow::Cow::Borrowed(stats.total()),
         Some(name) => {
             let mut sum = StatsEntry::new(name, "", stats.start_time());
             for e in stats.entries().iter().filter(|e| &e.name == name) {
                 sum += e;
             }
-            merged = sum;
-            &merged
+            std::borrow::Cow::Owned(sum)
         }
+    }
+}
+
+/// A percentile's or median's upper end of the HDR bucket holding the true value (the
+/// lower end is what `measure` gives); None for every other metric.
+fn upper_bound(criterion: &Criterion, figures: &Figures<'_>) -> Option<f64> {
+    let p = match criterion.metric {
+        Metric::Percentile(p) => p / 100.0,
+        Metric::Median => 0.5,
+        _ => return None,
     };
+    let stats = if criterion.corrected {
+        figures.corrected?
+    } else {
+        figures.stats
+    };
+    let entry = scoped_entry(criterion, stats);
+    (entry.num_timed() > 0).then(|| entry.percentile_bounds_ms(p).1)
+}
+
+fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, String) {
+    let entry = scoped_entry(criterion, stats);
+    let entry: &StatsEntry = &entry;
     let scope = criterion.scope.as_deref().map_or_else(
         || "all requests".to_string(),
         |n| format!("requests named \"{n}\""),
@@ -214,10 +261,11 @@ fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, Strin
     let time = |v: f64| timed.then_some(v);
     let value = match criterion.metric {
         Metric::Avg => time(entry.avg_response_time()),
-        Metric::Median => time(entry.median().as_f64()),
+        // The true value, not Locust's two-digit bucket (which the console shows).
+        Metric::Median => time(entry.percentile_bounds_ms(0.5).0),
         Metric::Min => entry.min_response_time,
         Metric::Max => time(entry.max_response_time),
-        Metric::Percentile(p) => time(entry.locust_percentile(p / 100.0) as f64),
+        Metric::Percentile(p) => time(entry.percentile_bounds_ms(p / 100.0).0),
         Metric::ErrorRate => Some(entry.fail_ratio()),
         Metric::Failures => Some(entry.num_failures as f64),
         Metric::Requests => Some(entry.num_requests as f64),
@@ -318,13 +366,14 @@ mod tests {
         );
         assert_eq!(
             golden("p95 for \"/users/[id]\" < 100"),
-            (true, "95 ms".into())
+            // The HDR bucket that holds the true 95 ms.
+            (true, "94.98..95.04 ms".into())
         );
         assert_eq!(
             golden("p(99.9) for \"/users/[id]\" <= 99"),
             (true, "99 ms".into())
         );
-        assert_eq!(golden("median < 30"), (true, "25 ms".into()));
+        assert_eq!(golden("median < 30"), (true, "24.99..25.01 ms".into()));
         assert_eq!(golden("max < 99"), (false, "99 ms".into()));
         assert_eq!(golden("min < 1"), (true, "0 ms".into()));
         assert_eq!(golden("error_rate < 5%"), (false, "6.67 %".into()));
@@ -345,6 +394,49 @@ mod tests {
         assert_eq!(golden("balance.max_deviation < 60%"), (true, "50 %".into()));
     }
 
+    /// A percentile just above the bound fails, though Locust's two-digit bucket and
+    /// the HDR bucket's lower end both read as the bound itself.
+    #[test]
+    fn percentiles_are_judged_on_the_true_value_never_its_rounding() {
+        let recorder = Recorder::new(1);
+        let h = recorder.handle(0);
+        for i in 0..1000 {
+            let ms = if i < 990 { 10.0 } else { 1000.5 };
+            h.record_at("GET", "/slow", Some(ms), 2, None, 1010.0);
+        }
+        let mut stats = Stats::new(1000.0, false);
+        stats.absorb(&recorder);
+        let role = CacheRole {
+            header: 0,
+            hit: vec!["HIT".into()],
+            miss: vec!["MISS".into()],
+        };
+        let cache = role.summarize(stats.labels().header(0));
+        let balance = balance(stats.labels().header(1), None);
+        let criteria: Vec<Criterion> = ["p(99.9) <= 1000", "p(99.9) <= 1001", "median < 10.5"]
+            .iter()
+            .map(|t| parse(t).unwrap())
+            .collect();
+        let v = evaluate(
+            &criteria,
+            &Figures {
+                stats: &stats,
+                corrected: None,
+                cache: &cache,
+                balance: &balance,
+                cache_header: "X-Cache",
+                instance_header: "X-Instance-ID",
+            },
+        );
+        // Locust's bucket of 1000.5 is 1000: `<= 1000` passed on it before.
+        assert_eq!(stats.total().locust_percentile(0.999), 1000);
+        assert!(!v[0].passed, "{:?}", v[0]);
+        assert_eq!(v[0].measured_text, "1000.5 ms");
+        assert!(v[1].passed, "{:?}", v[1]);
+        assert!(v[2].passed, "{:?}", v[2]);
+        assert_eq!(v[2].measured_text, "10 ms");
+    }
+
     #[test]
     fn corrected_criteria_measure_the_corrected_figures() {
         // The corrected figures: every request 100 ms later than its send time.
@@ -358,7 +450,8 @@ mod tests {
         let v = verdicts_with(&["p95 < 100", "corrected.p95 < 100"], Some(&corrected));
         assert!(v[0].passed);
         assert!(!v[1].passed);
-        assert_eq!(v[1].measured_text, "100 ms");
+        // The true 101 ms, not Locust's bucket of it (100), which passed `< 100`'s text.
+        assert_eq!(v[1].measured_text, "101 ms");
         assert!(
             v[1].detail.starts_with("from the intended start"),
             "{}",

@@ -216,6 +216,12 @@ impl StatsEntry {
         percentile_ms(&self.histogram, p, self.extremes())
     }
 
+    /// The interval (ms) that holds the true percentile `p`: see
+    /// [`crate::percentile::percentile_bounds_ms`].
+    pub fn percentile_bounds_ms(&self, p: f64) -> (f64, f64) {
+        crate::percentile::percentile_bounds_ms(&self.histogram, p, self.extremes())
+    }
+
     /// Locust's `response_times`: bucket ms → count.
     pub fn response_times(&self) -> BTreeMap<u64, u64> {
         response_times_map(&self.histogram, self.extremes())

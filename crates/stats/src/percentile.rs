@@ -96,6 +96,42 @@ pub fn percentile_ms(hist: &Histogram<u64>, p: f64, extremes: Option<Extremes>) 
     value_at_rank_ms(hist, locust_rank(n, p), extremes).unwrap_or(0.0)
 }
 
+/// The interval (ms) that holds the true sample of percentile `p`: its HDR bucket, from
+/// lowest to highest equivalent value (at most 0.1 % wide), or a single point when the
+/// sample is the exact min or max. (0, 0) when empty. Judging against both ends keeps
+/// a verdict from passing on the bucket's rounding.
+pub fn percentile_bounds_ms(
+    hist: &Histogram<u64>,
+    p: f64,
+    extremes: Option<Extremes>,
+) -> (f64, f64) {
+    let n = hist.len();
+    if n == 0 {
+        return (0.0, 0.0);
+    }
+    let mut seen = 0u64;
+    let mut last = None;
+    for v in hist.iter_recorded() {
+        seen += v.count_at_value();
+        last = Some(v.value_iterated_to());
+        if seen >= locust_rank(n, p) {
+            break;
+        }
+    }
+    let Some(us) = last else {
+        return (0.0, 0.0);
+    };
+    let low = bucket_ms(hist, us, extremes);
+    let exact = extremes.is_some_and(|x| low == x.min || low == x.max);
+    if exact {
+        return (low, low);
+    }
+    let high = hist.highest_equivalent(us) as f64 / 1000.0;
+    // The exact max caps the bucket: no sample lies above it.
+    let high = extremes.map_or(high, |x| high.min(x.max));
+    (low, high.max(low))
+}
+
 /// Percentile `p` as Locust prints it: the bucketed whole ms (§3.4); 0 when empty.
 pub fn locust_percentile(hist: &Histogram<u64>, p: f64, extremes: Option<Extremes>) -> u64 {
     if hist.is_empty() {
