@@ -100,6 +100,7 @@ impl AbortWatch {
         let figures = Figures {
             stats,
             corrected: None,
+            run_secs: Some(elapsed),
             cache: &cache,
             balance: &balance,
             cache_header: &self.cache_header,
@@ -133,6 +134,7 @@ pub fn judge(
     stats: &Stats,
     corrected: Option<&Stats>,
     reason: StopReason,
+    run_secs: f64,
 ) -> Judged {
     let cache = judge
         .cache_role
@@ -147,6 +149,7 @@ pub fn judge(
         &Figures {
             stats,
             corrected,
+            run_secs: Some(run_secs),
             cache: &cache,
             balance: &balance,
             cache_header: &settings.labels.cache_header,

@@ -64,7 +64,15 @@ pub async fn headless(
     let finished = session.finish(reason).await;
 
     let corrected = finished.open.as_ref().map(|o| &o.corrected);
-    let judged = judge::judge(settings, judge, &finished.stats, corrected, reason);
+    let run_secs = finished.end - finished.start;
+    let judged = judge::judge(
+        settings,
+        judge,
+        &finished.stats,
+        corrected,
+        reason,
+        run_secs,
+    );
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
     console.final_summary(&finished.stats, &settings.output)?;

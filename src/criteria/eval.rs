@@ -13,6 +13,9 @@ pub struct Figures<'a> {
     pub corrected: Option<&'a Stats>,
     pub cache: &'a CacheSummary,
     pub balance: &'a BalanceSummary,
+    /// The run's length so far (s), which `rps` divides by; None: up to the last
+    /// request, as Locust's tables do.
+    pub run_secs: Option<f64>,
     /// The cache and instance headers, for "no data" notes.
     pub cache_header: &'a str,
     pub instance_header: &'a str,
@@ -199,7 +202,7 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
         }
         _ if criterion.corrected => match figures.corrected {
             Some(stats) => {
-                let (value, detail) = measure_requests(criterion, stats);
+                let (value, detail) = measure_requests(criterion, stats, figures.run_secs);
                 (value, format!("from the intended start; {detail}"))
             }
             None => (
@@ -207,7 +210,7 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
                 "corrected latency exists only in open-model runs (--arrival-rate)".into(),
             ),
         },
-        _ => measure_requests(criterion, figures.stats),
+        _ => measure_requests(criterion, figures.stats, figures.run_secs),
     }
 }
 
@@ -242,7 +245,11 @@ fn upper_bound(criterion: &Criterion, figures: &Figures<'_>) -> Option<f64> {
     (entry.num_timed() > 0).then(|| entry.percentile_bounds_ms(p).1)
 }
 
-fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, String) {
+fn measure_requests(
+    criterion: &Criterion,
+    stats: &Stats,
+    run_secs: Option<f64>,
+) -> (Option<f64>, String) {
     let entry = scoped_entry(criterion, stats);
     let entry: &StatsEntry = &entry;
     let scope = criterion.scope.as_deref().map_or_else(
@@ -269,7 +276,12 @@ fn measure_requests(criterion: &Criterion, stats: &Stats) -> (Option<f64>, Strin
         Metric::ErrorRate => Some(entry.fail_ratio()),
         Metric::Failures => Some(entry.num_failures as f64),
         Metric::Requests => Some(entry.num_requests as f64),
-        Metric::Rps => Some(stats.total_rps(entry)),
+        // The run's length, not Locust's time to the last request, which overstates a
+        // paced run (its last request comes a wait before the end).
+        Metric::Rps => Some(match run_secs.filter(|s| *s > 0.0) {
+            Some(secs) => entry.num_requests as f64 / secs,
+            None => stats.total_rps(entry),
+        }),
         Metric::CacheHitRatio | Metric::CacheSpeedup | Metric::BalanceMaxDeviation => None,
     };
     let detail = format!(
@@ -340,6 +352,7 @@ mod tests {
             &Figures {
                 stats: &stats,
                 corrected,
+                run_secs: None,
                 cache: &cache,
                 balance: &balance,
                 cache_header: "X-Cache",
@@ -422,6 +435,7 @@ mod tests {
             &Figures {
                 stats: &stats,
                 corrected: None,
+                run_secs: None,
                 cache: &cache,
                 balance: &balance,
                 cache_header: "X-Cache",
@@ -435,6 +449,37 @@ mod tests {
         assert!(v[1].passed, "{:?}", v[1]);
         assert!(v[2].passed, "{:?}", v[2]);
         assert_eq!(v[2].measured_text, "10 ms");
+    }
+
+    /// `rps` divides by the run's length when it is known, not by the time to the last
+    /// request (Locust's tables), which overstates a paced run.
+    #[test]
+    fn rps_is_judged_over_the_runs_length() {
+        let stats = fixed();
+        let role = CacheRole {
+            header: 0,
+            hit: vec!["HIT".into()],
+            miss: vec!["MISS".into()],
+        };
+        let cache = role.summarize(stats.labels().header(0));
+        let balance = balance(stats.labels().header(1), None);
+        let over = |run_secs: Option<f64>| {
+            let figures = Figures {
+                stats: &stats,
+                corrected: None,
+                run_secs,
+                cache: &cache,
+                balance: &balance,
+                cache_header: "X-Cache",
+                instance_header: "X-Instance-ID",
+            };
+            evaluate(&[parse("rps >= 15").unwrap()], &figures).remove(0)
+        };
+        // 150 requests, the last 10 s after the start: 15/s to the last request.
+        assert!(over(None).passed);
+        let whole = over(Some(12.5));
+        assert!(!whole.passed, "{whole:?}");
+        assert_eq!(whole.measured_text, "12 req/s");
     }
 
     #[test]
@@ -494,6 +539,7 @@ mod tests {
         let figures = Figures {
             stats: &stats,
             corrected: None,
+            run_secs: None,
             cache: &cache,
             balance: &balance,
             cache_header: "X-Cache",

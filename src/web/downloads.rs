@@ -127,6 +127,7 @@ pub async fn report_page(
                 &so_far.stats,
                 None,
                 so_far.reason,
+                so_far.end - so_far.start,
             );
             let doc = sinks_report::document(&test.settings, &test.report, judged, &so_far);
             report::html_page(&doc, so_far.start, &test.report.redactor)
@@ -142,7 +143,14 @@ pub async fn report_page(
                 start: now,
                 end: now,
             };
-            let judged = judge::judge(&session.base, &judge, &nothing.stats, None, nothing.reason);
+            let judged = judge::judge(
+                &session.base,
+                &judge,
+                &nothing.stats,
+                None,
+                nothing.reason,
+                0.0,
+            );
             let doc = sinks_report::document(&session.base, &context, judged, &nothing);
             report::html_page(&doc, now, &context.redactor)
         }

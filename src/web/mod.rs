@@ -195,6 +195,7 @@ async fn finish(session: &Session) -> anyhow::Result<i32> {
         &finished.stats,
         None,
         finished.reason,
+        finished.end - finished.start,
     );
     let exit_code = judged.exit_code;
     tracing::info!(target: MAIN, "Shutting down (exit code {exit_code})");
