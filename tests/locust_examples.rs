@@ -137,29 +137,8 @@ impl Example {
 // ---------------------------------------------------------------------------------
 // Answers and what the server saw
 
-fn json(body: &str) -> Behaviour {
-    Behaviour::raw(response(
-        "HTTP/1.1 200 OK",
-        &[("Content-Type", "application/json")],
-        body,
-    ))
-}
-
-fn html(body: &str) -> Behaviour {
-    Behaviour::raw(response(
-        "HTTP/1.1 200 OK",
-        &[("Content-Type", "text/html; charset=utf-8")],
-        body,
-    ))
-}
-
 fn page() -> Behaviour {
     html("<html><body>a page</body></html>")
-}
-
-/// The request targets the server read, in order.
-fn targets(server: &HostileServer) -> Vec<String> {
-    server.requests().into_iter().map(|r| r.target).collect()
 }
 
 /// How many requests went to each target.

@@ -14,22 +14,8 @@ use std::time::Duration;
 use common::headless::{run, Run};
 use common::hostile::*;
 
-/// 200 with a JSON body.
-fn json(body: &str) -> Behaviour {
-    Behaviour::raw(response(
-        "HTTP/1.1 200 OK",
-        &[("Content-Type", "application/json")],
-        body,
-    ))
-}
-
 fn ok() -> Behaviour {
     json("{}")
-}
-
-/// The request targets the server read, in order.
-fn targets(server: &HostileServer) -> Vec<String> {
-    server.requests().into_iter().map(|r| r.target).collect()
 }
 
 /// One user per class (`fixed_count = 1` each), every task sent once (the wait that

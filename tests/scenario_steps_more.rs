@@ -10,21 +10,8 @@ mod common;
 use common::headless::{run, Run};
 use common::hostile::*;
 
-fn json(body: &str) -> Behaviour {
-    Behaviour::raw(response(
-        "HTTP/1.1 200 OK",
-        &[("Content-Type", "application/json")],
-        body,
-    ))
-}
-
 fn ok() -> Behaviour {
     json("{}")
-}
-
-/// The request targets the server read, in order.
-fn targets(server: &HostileServer) -> Vec<String> {
-    server.requests().into_iter().map(|r| r.target).collect()
 }
 
 /// A `_stats.csv` row's columns by header name.

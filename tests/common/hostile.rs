@@ -47,6 +47,12 @@ pub use tls::{ServerCert, TlsFixtures};
 
 use conn::{Route, Shared};
 
+/// The request targets a server read, in order.
+#[allow(dead_code)]
+pub fn targets(server: &HostileServer) -> Vec<String> {
+    server.requests().into_iter().map(|r| r.target).collect()
+}
+
 /// Builds the answer of a [`Behaviour::Fn`] route from the request that was read.
 pub type Responder = Arc<dyn Fn(&ReceivedRequest) -> Vec<u8> + Send + Sync>;
 

@@ -131,7 +131,7 @@ pub(crate) fn compile_action(
                 .map(|set| Action::SetCookie(Box::new(set)))
         }
         ["feed"] => {
-            guard_only_with(cx, spanned, key, &["feed"])?;
+            guard_only_with(cx, spanned, key, &["feed", "as"])?;
             let Some(name) = &def.feed else {
                 return Err(cx.invalid(span, key, "`feed` needs a feeder's name"));
             };
@@ -232,24 +232,24 @@ pub(crate) fn compile_action(
 
 /// A step of a kind other than a request takes only its own keys (and `if` guards
 /// nothing but `then`).
-fn guard_only_with(
+pub(crate) fn guard_only_with(
     cx: &Cx<'_>,
     spanned: &Spanned<RequestDef>,
     key: &str,
     allowed: &[&str],
 ) -> Result<(), ScenarioError> {
     let def = spanned.get_ref();
-    let request_keys = [
+    // Every key that is not a step's kind: a step takes those of them it reads
+    // (`allowed`), and anything else would be ignored.
+    let other_keys = [
         ("method", def.method.is_some()),
         ("name", def.name.is_some()),
-        ("if", def.condition.is_some() && !allowed.contains(&"if")),
-        (
-            "else",
-            def.otherwise.is_some() && !allowed.contains(&"else"),
-        ),
-        ("steps", def.steps.is_some() && !allowed.contains(&"steps")),
+        ("if", def.condition.is_some()),
+        ("else", def.otherwise.is_some()),
+        ("steps", def.steps.is_some()),
+        ("value", def.value.is_some()),
+        ("as", def.feed_as.is_some()),
         ("stop_on_failure", def.stop_on_failure.is_some()),
-        // What only a request reads: anything else would be ignored.
         ("headers", !def.headers.0.is_empty()),
         ("query", !def.query.0.is_empty()),
         ("json", def.json.is_some()),
@@ -264,7 +264,7 @@ fn guard_only_with(
         ("timeout", def.timeout.is_some()),
         ("cookies", !def.cookies.0.is_empty()),
     ];
-    match request_keys.iter().find(|(_, on)| *on) {
+    match (other_keys.iter()).find(|(k, on)| *on && !allowed.contains(k)) {
         Some((extra, _)) => Err(cx.invalid(
             spanned.span(),
             key,

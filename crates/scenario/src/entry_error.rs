@@ -21,6 +21,29 @@ pub(crate) struct EntryError {
     pub unknown: bool,
 }
 
+/// The one key of `keys` an entry sets (its subject, or its source): none is the
+/// error `none`; two are an error at the second, saying `thing` takes one.
+pub(crate) fn exactly_one(
+    keys: &[(&'static str, bool)],
+    none: &str,
+    thing: &str,
+    again: &str,
+) -> Result<(), EntryError> {
+    let given: Vec<&str> = keys
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| *k)
+        .collect();
+    match given[..] {
+        [_] => Ok(()),
+        [] => Err(EntryError::entry(none)),
+        [first, second, ..] => Err(EntryError::at(
+            second,
+            format!("{thing}; this one has both `{first}` and `{second}` ({again})"),
+        )),
+    }
+}
+
 impl EntryError {
     /// An error about the key `key` of the entry.
     pub fn at(key: &str, message: impl Into<String>) -> EntryError {

@@ -100,30 +100,18 @@ impl Extract {
                 ),
             ));
         }
-        let given: Vec<&str> = [
-            ("json", def.json.is_some()),
-            ("header", def.header.is_some()),
-            ("regex", def.regex.is_some()),
-            ("css", def.css.is_some()),
-            ("cookie", def.cookie.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(k, set)| set.then_some(k))
-        .collect();
-        match given[..] {
-            [_] => {}
-            [] => {
-                return Err(EntryError::entry(
-                    "an extract needs exactly one of `json` (a JSON pointer), `header`, `regex`, `css` or `cookie`",
-                ))
-            }
-            [first, second, ..] => {
-                return Err(EntryError::at(
-                    second,
-                    format!("an extract has one source; this one has both `{first}` and `{second}` (write two extracts)"),
-                ))
-            }
-        }
+        crate::entry_error::exactly_one(
+            &[
+                ("json", def.json.is_some()),
+                ("header", def.header.is_some()),
+                ("regex", def.regex.is_some()),
+                ("css", def.css.is_some()),
+                ("cookie", def.cookie.is_some()),
+            ],
+            "an extract needs exactly one of `json` (a JSON pointer), `header`, `regex`, `css` or `cookie`",
+            "an extract has one source",
+            "write two extracts",
+        )?;
         if def.group.is_some() && def.regex.is_none() {
             return Err(EntryError::at("group", "`group` applies to `regex` only"));
         }

@@ -13,7 +13,7 @@ use minijinja::Environment;
 use toml::Spanned;
 
 use crate::action::Action;
-use crate::action_compile::compile_actions;
+use crate::action_compile::{compile_actions, guard_only_with};
 use crate::error::{ScenarioError, StepError};
 use crate::model::RequestDef;
 use crate::request::Cx;
@@ -172,7 +172,7 @@ pub(crate) fn compile_group(
     key: &str,
     task: &str,
 ) -> Result<Action, ScenarioError> {
-    only_keys(cx, spanned, key, &["group", "steps"])?;
+    guard_only_with(cx, spanned, key, &["group", "steps"])?;
     let def = spanned.get_ref();
     let Some(name) = &def.group else {
         return Err(cx.invalid(spanned.span(), key, "a group needs `group = \"name\"`"));
@@ -199,7 +199,7 @@ pub(crate) fn compile_metric(
     key: &str,
     task: &str,
 ) -> Result<Action, ScenarioError> {
-    only_keys(cx, spanned, key, &["metric", "value"])?;
+    guard_only_with(cx, spanned, key, &["metric", "value"])?;
     let def = spanned.get_ref();
     let Some(name) = &def.metric else {
         return Err(cx.invalid(spanned.span(), key, "a metric needs `metric = \"name\"`"));
@@ -270,46 +270,6 @@ fn row_name(
         ));
     }
     Ok(text.clone())
-}
-
-/// A group or metric step takes only its own keys: anything else would be ignored.
-fn only_keys(
-    cx: &Cx<'_>,
-    spanned: &Spanned<RequestDef>,
-    key: &str,
-    allowed: &[&str],
-) -> Result<(), ScenarioError> {
-    let d = spanned.get_ref();
-    let present = [
-        ("method", d.method.is_some()),
-        ("name", d.name.is_some()),
-        ("if", d.condition.is_some()),
-        ("else", d.otherwise.is_some()),
-        ("steps", d.steps.is_some()),
-        ("value", d.value.is_some()),
-        ("stop_on_failure", d.stop_on_failure.is_some()),
-        ("headers", !d.headers.0.is_empty()),
-        ("query", !d.query.0.is_empty()),
-        ("json", d.json.is_some()),
-        ("body", d.body.is_some()),
-        ("form", d.form.is_some()),
-        ("files", d.files.is_some()),
-        ("body_file", d.body_file.is_some()),
-        ("success_status", d.success_status.is_some()),
-        ("checks", !d.checks.is_empty()),
-        ("extract", !d.extract.is_empty()),
-        ("allow_redirects", d.allow_redirects.is_some()),
-        ("timeout", d.timeout.is_some()),
-        ("cookies", !d.cookies.0.is_empty()),
-    ];
-    match present.iter().find(|(k, on)| *on && !allowed.contains(k)) {
-        Some((extra, _)) => Err(cx.invalid(
-            spanned.span(),
-            key,
-            format!("`{extra}` does not go with `{}`", allowed[0]),
-        )),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use minijinja::Environment;
 use toml::Spanned;
 
 use crate::action::{Action, Branch};
+use crate::action_compile::guard_only_with;
 use crate::error::{ScenarioError, StepError};
 use crate::model::RequestDef;
 use crate::request::Cx;
@@ -79,7 +80,7 @@ pub(crate) fn compile_fail(
     key: &str,
     task: &str,
 ) -> Result<Action, ScenarioError> {
-    only_own_keys(cx, spanned, key, "fail")?;
+    guard_only_with(cx, spanned, key, &["fail", "if"])?;
     let def = spanned.get_ref();
     let fkey = format!("{key}.fail");
     let Some(value) = &def.fail else {
@@ -119,7 +120,7 @@ pub(crate) fn compile_stop_user(
     key: &str,
     task: &str,
 ) -> Result<Action, ScenarioError> {
-    only_own_keys(cx, spanned, key, "stop_user")?;
+    guard_only_with(cx, spanned, key, &["stop_user", "if"])?;
     let def = spanned.get_ref();
     let skey = format!("{key}.stop_user");
     let Some(value) = &def.stop_user else {
@@ -184,46 +185,5 @@ fn guarded(
             then: vec![action],
             otherwise: Vec::new(),
         }))),
-    }
-}
-
-/// A `fail` or `stop_user` step takes only `if` besides its own key: anything else
-/// would be ignored.
-fn only_own_keys(
-    cx: &Cx<'_>,
-    spanned: &Spanned<RequestDef>,
-    key: &str,
-    own: &str,
-) -> Result<(), ScenarioError> {
-    let d = spanned.get_ref();
-    let present = [
-        ("method", d.method.is_some()),
-        ("name", d.name.is_some()),
-        ("else", d.otherwise.is_some()),
-        ("steps", d.steps.is_some()),
-        ("value", d.value.is_some()),
-        ("as", d.feed_as.is_some()),
-        ("stop_on_failure", d.stop_on_failure.is_some()),
-        ("headers", !d.headers.0.is_empty()),
-        ("query", !d.query.0.is_empty()),
-        ("json", d.json.is_some()),
-        ("body", d.body.is_some()),
-        ("form", d.form.is_some()),
-        ("files", d.files.is_some()),
-        ("body_file", d.body_file.is_some()),
-        ("success_status", d.success_status.is_some()),
-        ("checks", !d.checks.is_empty()),
-        ("extract", !d.extract.is_empty()),
-        ("allow_redirects", d.allow_redirects.is_some()),
-        ("timeout", d.timeout.is_some()),
-        ("cookies", !d.cookies.0.is_empty()),
-    ];
-    match present.iter().find(|(_, on)| *on) {
-        Some((extra, _)) => Err(cx.invalid(
-            spanned.span(),
-            key,
-            format!("`{extra}` does not go with `{own}` (it takes only `if`)"),
-        )),
-        None => Ok(()),
     }
 }

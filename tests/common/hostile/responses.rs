@@ -42,6 +42,24 @@ pub fn ok(body: impl AsRef<[u8]>) -> Vec<u8> {
 /// A chunked response: the head with `Transfer-Encoding: chunked` added, each chunk as
 /// `<hex size>\r\n<data>\r\n` (empty chunks are skipped, they would end the body), then
 /// `0\r\n\r\n`.
+/// A 200 answer with a JSON body, as a route's behaviour.
+pub fn json(body: &str) -> super::Behaviour {
+    super::Behaviour::raw(response(
+        "HTTP/1.1 200 OK",
+        &[("Content-Type", "application/json")],
+        body,
+    ))
+}
+
+/// A 200 answer with an HTML body, as a route's behaviour.
+pub fn html(body: &str) -> super::Behaviour {
+    super::Behaviour::raw(response(
+        "HTTP/1.1 200 OK",
+        &[("Content-Type", "text/html; charset=utf-8")],
+        body,
+    ))
+}
+
 pub fn chunked(status_line: &str, headers: &[(&str, &str)], chunks: &[&[u8]]) -> Vec<u8> {
     let mut all = headers.to_vec();
     all.push(("Transfer-Encoding", "chunked"));

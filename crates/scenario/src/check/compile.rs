@@ -58,35 +58,23 @@ fn compile_subject(
     def: &CheckDef,
     templates: &mut TemplatesBuilder,
 ) -> Result<Subject, EntryError> {
-    let given: Vec<&str> = [
-        ("json", def.json.is_some()),
-        ("header", def.header.is_some()),
-        ("cookie", def.cookie.is_some()),
-        ("css", def.css.is_some()),
-        ("body_contains", def.body_contains.is_some()),
-        ("body_matches", def.body_matches.is_some()),
-        ("status", def.status.is_some()),
-        ("url", def.url.is_some()),
-        ("url_contains", def.url_contains.is_some()),
-        ("expr", def.expr.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(k, set)| set.then_some(k))
-    .collect();
-    match given[..] {
-        [_] => {}
-        [] => {
-            return Err(EntryError::entry(
-                "a check needs exactly one subject: `json` (a JSON pointer), `header`, `cookie`, `css`, `body_contains`, `body_matches`, `status`, `url`, `url_contains` or `expr`",
-            ))
-        }
-        [first, second, ..] => {
-            return Err(EntryError::at(
-                second,
-                format!("a check has one subject; this one has both `{first}` and `{second}` (write two checks)"),
-            ))
-        }
-    }
+    crate::entry_error::exactly_one(
+        &[
+            ("json", def.json.is_some()),
+            ("header", def.header.is_some()),
+            ("cookie", def.cookie.is_some()),
+            ("css", def.css.is_some()),
+            ("body_contains", def.body_contains.is_some()),
+            ("body_matches", def.body_matches.is_some()),
+            ("status", def.status.is_some()),
+            ("url", def.url.is_some()),
+            ("url_contains", def.url_contains.is_some()),
+            ("expr", def.expr.is_some()),
+        ],
+        "a check needs exactly one subject: `json` (a JSON pointer), `header`, `cookie`, `css`, `body_contains`, `body_matches`, `status`, `url`, `url_contains` or `expr`",
+        "a check has one subject",
+        "write two checks",
+    )?;
     Ok(if let Some(p) = &def.json {
         let pointer = Pointer::parse(p).map_err(|m| EntryError::at("json", m))?;
         if pointer.fans_out() {
