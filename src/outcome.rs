@@ -51,6 +51,30 @@ pub struct OpenResult {
     pub corrected: Stats,
 }
 
+impl OpenResult {
+    /// What the corrected tables cover, said under them: every intended start, the
+    /// dropped ones as untimed failures.
+    pub fn coverage(&self) -> String {
+        let ArrivalCounts {
+            started, dropped, ..
+        } = self.counts;
+        if dropped == 0 {
+            return format!(
+                "The corrected table covers all {started} intended starts: none was dropped."
+            );
+        }
+        format!(
+            "The corrected table covers all {} intended starts: {started} ran and are timed from \
+             their intended start; {dropped} were dropped and count as failures in the row \
+             \"{} {}\", without a time, so its error rate includes them and its percentiles \
+             cover the iterations that ran.",
+            started + dropped,
+            locust_engine::DROPPED_METHOD,
+            locust_engine::DROPPED_NAME,
+        )
+    }
+}
+
 /// A run that ended: its final figures and chart history, the open model's figures,
 /// why and when. Every output of a run is written from it.
 pub struct Finished {

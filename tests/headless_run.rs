@@ -335,3 +335,32 @@ async fn full_history_writes_a_row_per_entry() {
     // Every pass ends with its Aggregated row.
     assert_eq!(rows.last().unwrap()[3], "Aggregated");
 }
+
+#[tokio::test]
+async fn a_ramps_history_counts_every_spawn_step() {
+    // 10 users a second to 50: a step every second, as the history ticks. Each row
+    // must hold the step of its own second, never the one before or two at once.
+    let (dir, _server, output) =
+        crud_run(&["-u", "50", "-r", "10", "-t", "7s", "--csv", "ramp"]).await;
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{output:?}"
+    );
+    let history = read(&dir.path().join("ramp_stats_history.csv"));
+    let counts: Vec<u64> = history
+        .lines()
+        .skip(1)
+        .filter(|row| row.contains(",Aggregated,"))
+        .map(|row| row.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    // Rows before the ramp began read 0, and so does the row written after the stop.
+    let counts = &counts[counts.iter().position(|&c| c > 0).unwrap()..counts.len() - 1];
+    let ramp: Vec<u64> = counts.iter().copied().take_while(|&c| c < 50).collect();
+    assert_eq!(ramp[0], 10, "{counts:?}");
+    assert!(
+        ramp.windows(2).all(|w| w[1] == w[0] + 10),
+        "the ramp's rows skip or repeat a step: {counts:?}"
+    );
+    assert!(ramp.len() >= 3, "{counts:?}");
+    assert!(counts[ramp.len()..].iter().all(|&c| c == 50), "{counts:?}");
+}

@@ -358,3 +358,97 @@ async fn a_hostile_target_stays_text_and_secrets_never_appear() {
         "the JSON keeps the raw value: {ids:?}"
     );
 }
+
+#[tokio::test]
+async fn the_report_and_json_show_exact_percentiles_beside_locusts_buckets() {
+    // Every request takes a little over 1189 ms: Locust's two digits say 1200.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.toml",
+        "[users.Slow]\nwait_time = \"constant(0)\"\n[[users.Slow.tasks]]\nname = \"h\"\nrequest = { path = \"/health\" }\n",
+    );
+    let server = demo_with(DemoConfig {
+        service_time: Duration::from_millis(1189),
+        ..DemoConfig::default()
+    })
+    .await;
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &server.base_url(),
+        &[
+            "-u",
+            "3",
+            "-r",
+            "3",
+            "-t",
+            "4s",
+            "--html",
+            "r.html",
+            "--report-json",
+            "r.json",
+            "--csv",
+            "r",
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let total = json["response_times"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(total["name"], "Aggregated");
+    for key in ["0.5", "0.9", "1"] {
+        // Above 1000 ms Locust keeps two significant digits: a multiple of 100.
+        let bucket = total["percentiles"][key].as_u64().unwrap();
+        assert_eq!(bucket % 100, 0, "Locust's bucket stays: {total}");
+        // The server's sleep is a floor no client-side figure can be under.
+        let exact = total["exact_ms"][key].as_f64().unwrap();
+        assert!(exact >= 1189.0 && exact % 100.0 != 0.0, "{key}: {exact}");
+        assert!(
+            (exact - bucket as f64).abs() <= 50.0,
+            "{key}: {exact} vs {bucket}"
+        );
+    }
+    // Locust's CSV keeps its rounding...
+    let stats = std::fs::read_to_string(dir.path().join("r_stats.csv")).unwrap();
+    let aggregated = stats.lines().find(|l| l.contains(",Aggregated,")).unwrap();
+    let p50_csv = aggregated.split(',').nth(11).unwrap();
+    assert_eq!(
+        p50_csv,
+        total["percentiles"]["0.5"].to_string(),
+        "{aggregated}"
+    );
+    // ...the HTML report's percentile table shows the true values.
+    let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
+    let table = &html[html.find("id=\"response-time-statistics\"").unwrap()..];
+    let table = &table[..table.find("</section>").unwrap()];
+    let p50 = json["response_times"][0]["exact_ms"]["0.5"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        table.contains(&format!(">{}<", trim(p50))),
+        "{p50} not in {table}"
+    );
+    let bucket = total["percentiles"]["0.5"].as_u64().unwrap();
+    assert!(!table.contains(&format!(">{bucket}<")), "{table}");
+    // The chart history is exact too.
+    let points = json["history"]["points"].as_array().unwrap();
+    let p50s: Vec<f64> = points.iter().filter_map(|p| p["p50"].as_f64()).collect();
+    assert!(!p50s.is_empty(), "{points:?}");
+    assert!(
+        p50s.iter().all(|v| *v >= 1189.0 && v % 100.0 != 0.0),
+        "{p50s:?}"
+    );
+}
+
+/// The HTML report's number format: up to 2 decimals, trailing zeros dropped.
+fn trim(v: f64) -> String {
+    let text = format!("{v:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -361,3 +361,84 @@ async fn bad_arrival_stages_name_file_line_and_key() {
     }
     assert_eq!(server.counters().total, 0);
 }
+
+#[tokio::test]
+async fn dropped_starts_are_failures_of_the_corrected_view() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.toml", SCENARIO);
+    // Every answer takes 1 s and the pool holds 4 users: at 40 starts/s most starts
+    // find the pool full and the backlog of waiting starts too, and are dropped.
+    let server = demo_with(DemoConfig {
+        service_time: Duration::from_millis(1000),
+        ..DemoConfig::instant()
+    })
+    .await;
+    let output = run_headless(
+        dir.path(),
+        "s.toml",
+        &server.base_url(),
+        &[
+            "--arrival-rate",
+            "40",
+            "--max-pool",
+            "4",
+            "-t",
+            "3s",
+            "--csv",
+            "out",
+            "--report-json",
+            "out.json",
+            "--criterion",
+            "error_rate == 0%",
+            "--criterion",
+            "corrected.error_rate < 1%",
+        ],
+    )
+    .await;
+    let stderr = text(&output.stderr);
+    // The ordinary view had no failure; the corrected one fails on the dropped starts.
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out.json")).unwrap())
+            .unwrap();
+    let criteria = json["verdict"]["criteria"].as_array().unwrap();
+    assert_eq!(criteria[0]["passed"], true, "{criteria:?}");
+    assert_eq!(criteria[1]["passed"], false, "{criteria:?}");
+    let open = &json["open_model"];
+    let (started, dropped) = (
+        open["started"].as_u64().unwrap(),
+        open["dropped"].as_u64().unwrap(),
+    );
+    assert!(dropped > 0, "{open}");
+    assert_eq!(open["intended"].as_u64().unwrap(), started + dropped);
+    let coverage = format!(
+        "The corrected table covers all {} intended starts: {started} ran",
+        started + dropped
+    );
+    assert!(
+        open["coverage"].as_str().unwrap().starts_with(&coverage),
+        "{open}"
+    );
+    assert!(stderr.contains(&coverage), "{stderr}");
+    assert!(
+        stderr.contains("DroppedStart('all 4 users of the pool were busy"),
+        "{stderr}"
+    );
+
+    let rows = csv_rows(&dir.path().join("out_stats_corrected.csv"));
+    let row = rows
+        .iter()
+        .find(|r| r[0] == "ITERATION" && r[1] == "dropped start")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(row[2], dropped.to_string(), "Request Count");
+    assert_eq!(row[3], dropped.to_string(), "Failure Count");
+    let served = aggregated(&dir.path().join("out_stats.csv"), "Request Count");
+    let corrected = dir.path().join("out_stats_corrected.csv");
+    assert_eq!(
+        aggregated(&corrected, "Request Count"),
+        served + dropped as f64
+    );
+    assert_eq!(aggregated(&corrected, "Failure Count"), dropped as f64);
+    let ordinary = std::fs::read_to_string(dir.path().join("out_stats.csv")).unwrap();
+    assert!(!ordinary.contains("dropped start"), "{ordinary}");
+}

@@ -154,6 +154,24 @@ pub struct Cli {
     )]
     pub web_auth_file: Option<String>,
 
+    /// Host names the web interface answers to, comma-separated, besides localhost, IP
+    /// addresses and --web-host; `*` allows any (unsafe: DNS rebinding)
+    #[arg(
+        long = "web-allowed-hosts",
+        env = "LOCUST_WEB_ALLOWED_HOSTS",
+        value_name = "HOST[,HOST]"
+    )]
+    pub web_allowed_hosts: Option<String>,
+
+    /// Origins (http[s]://host[:port]) whose pages may call the web API, comma-separated;
+    /// `*` sends Access-Control-Allow-Origin: * and trusts every page, as Locust does (unsafe)
+    #[arg(
+        long = "web-cors",
+        env = "LOCUST_WEB_CORS",
+        value_name = "ORIGIN[,ORIGIN]"
+    )]
+    pub web_cors: Option<String>,
+
     /// Only run tasks that have one of these tags
     #[arg(short = 'T', long = "tags", env = "LOCUST_TAGS", num_args = 0.., value_name = "TAG")]
     pub tags: Option<Vec<String>>,

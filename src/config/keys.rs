@@ -66,6 +66,8 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "web-base-path",
     "web-auth",
     "web-auth-file",
+    "web-allowed-hosts",
+    "web-cors",
 ];
 
 /// Fills unset fields of `cli` from config entries (earlier sources already won).
@@ -208,6 +210,8 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         "web-base-path" => fill(&mut cli.web_base_path, text)?,
         "web-auth" => fill(&mut cli.web_auth, text)?,
         "web-auth-file" => fill(&mut cli.web_auth_file, text)?,
+        "web-allowed-hosts" => fill(&mut cli.web_allowed_hosts, || Ok(list().join(",")))?,
+        "web-cors" => fill(&mut cli.web_cors, || Ok(list().join(",")))?,
         "autostart" => cli.autostart |= boolean()?,
         "headless" => cli.headless |= boolean()?,
         "headful" => cli.headful |= boolean()?,

@@ -1,6 +1,7 @@
 //! The web UI's settings (`--web-host`, `--web-port`, `--web-base-path`, `--autostart`,
-//! `--autoquit`, `--web-auth[-file]`), validated from the resolved command line. Unlike
-//! Locust, the UI binds 127.0.0.1 unless another address is asked for.
+//! `--autoquit`, `--web-auth[-file]`, `--web-allowed-hosts`, `--web-cors`), validated
+//! from the resolved command line. Unlike Locust, the UI binds 127.0.0.1 unless another
+//! address is asked for, and answers other origins only when told to.
 
 use std::time::Duration;
 
@@ -33,6 +34,12 @@ pub struct WebSettings {
     /// Quit this long after an autostarted run ends; None leaves the UI running.
     pub autoquit: Option<Duration>,
     pub auth: Option<WebAuth>,
+    /// `--web-allowed-hosts`: lowercase names (".example.com" also allows its
+    /// subdomains), or `*` for any; loopback names and IP addresses need no entry.
+    pub allowed_hosts: Vec<String>,
+    /// `--web-cors`: origins such as "https://dash.example:8443" (lowercase, no default
+    /// port, no trailing slash), or `*` for any.
+    pub cors: Vec<String>,
 }
 
 impl Default for WebSettings {
@@ -44,6 +51,8 @@ impl Default for WebSettings {
             autostart: false,
             autoquit: None,
             auth: None,
+            allowed_hosts: Vec::new(),
+            cors: Vec::new(),
         }
     }
 }
@@ -82,7 +91,69 @@ pub fn from_cli(cli: &Cli) -> Result<WebSettings, SettingsError> {
             .filter(|s| *s >= 0)
             .map(|s| Duration::from_secs(s.unsigned_abs())),
         auth: auth(cli)?,
+        allowed_hosts: allowed_hosts(cli.web_allowed_hosts.as_deref().unwrap_or(""))?,
+        cors: cors_origins(cli.web_cors.as_deref().unwrap_or(""))?,
     })
+}
+
+fn items(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+/// `--web-allowed-hosts`: names without scheme or port; `*` alone allows any.
+fn allowed_hosts(text: &str) -> Result<Vec<String>, SettingsError> {
+    let mut hosts = Vec::new();
+    for item in items(text) {
+        let name = item.to_ascii_lowercase();
+        let bare = name.trim_start_matches('.');
+        let name_chars = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+        let ipv6 = name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .unwrap_or(&name)
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok();
+        if !(name == "*" || ipv6 || (!bare.is_empty() && bare.chars().all(name_chars))) {
+            return Err(flag(
+                "--web-allowed-hosts",
+                format!(
+                    "'{item}' is not a host name: give names such as locust.example.com or .example.com (and its subdomains), comma-separated, without scheme or port, or * for any host"
+                ),
+            ));
+        }
+        hosts.push(name);
+    }
+    Ok(hosts)
+}
+
+/// `--web-cors`: origins `http[s]://host[:port]`, or `*`; normalized as browsers send them.
+fn cors_origins(text: &str) -> Result<Vec<String>, SettingsError> {
+    let mut origins = Vec::new();
+    for item in items(text) {
+        if item == "*" {
+            origins.push(item.to_string());
+            continue;
+        }
+        let origin = url::Url::parse(item)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .filter(|u| u.path() == "/" && u.query().is_none() && u.username().is_empty())
+            .map(|u| u.origin().ascii_serialization());
+        match origin {
+            Some(origin) => origins.push(origin),
+            None => {
+                return Err(flag(
+                    "--web-cors",
+                    format!(
+                        "'{item}' is not an origin: give scheme, host and optional port, such as https://dashboard.example.com:8443, comma-separated, or *"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(origins)
 }
 
 fn base_path(text: &str) -> Result<String, SettingsError> {
@@ -177,6 +248,38 @@ mod tests {
         let path = file.display().to_string();
         let web = from_cli(&cli(&["--web-auth-file", &path])).unwrap();
         assert_eq!(web.auth.unwrap().password, "pw");
+    }
+
+    #[test]
+    fn allowed_hosts_and_cors_origins_are_checked_and_normalized() {
+        let web = from_cli(&cli(&[
+            "--web-allowed-hosts",
+            "Locust.Example.com, .corp.example,[::2]",
+            "--web-cors",
+            "HTTPS://Dash.Example:443/,http://127.0.0.1:3000",
+        ]))
+        .unwrap();
+        assert_eq!(
+            web.allowed_hosts,
+            ["locust.example.com", ".corp.example", "[::2]"]
+        );
+        assert_eq!(web.cors, ["https://dash.example", "http://127.0.0.1:3000"]);
+        let none = from_cli(&cli(&[])).unwrap();
+        assert!(none.allowed_hosts.is_empty() && none.cors.is_empty());
+        for bad in ["http://x.example", "x.example:8089", "a b", "x/y"] {
+            let error = from_cli(&cli(&["--web-allowed-hosts", bad])).unwrap_err();
+            assert!(error.to_string().contains("--web-allowed-hosts"), "{error}");
+        }
+        for bad in [
+            "dash.example",
+            "http://x/path",
+            "ftp://x",
+            "http://x?q",
+            "null",
+        ] {
+            let error = from_cli(&cli(&["--web-cors", bad])).unwrap_err();
+            assert!(error.to_string().contains("--web-cors"), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! value (or "no data", which fails: a criterion never passes silently), its bound and
 //! pass/fail, with the value formatted in the metric's unit for people.
 
+use locust_engine::{DROPPED_METHOD, DROPPED_NAME};
 use locust_stats::{BalanceSummary, CacheSummary, Stats, StatsEntry};
 
 use super::parse::{Criterion, Kind, Metric};
@@ -203,7 +204,13 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
         _ if criterion.corrected => match figures.corrected {
             Some(stats) => {
                 let (value, detail) = measure_requests(criterion, stats, figures.run_secs);
-                (value, format!("from the intended start; {detail}"))
+                let dropped = dropped_starts(stats);
+                let untimed = if dropped > 0 && criterion.scope.is_none() && is_time(criterion) {
+                    format!(" ({dropped} dropped starts among them, untimed)")
+                } else {
+                    String::new()
+                };
+                (value, format!("from the intended start; {detail}{untimed}"))
             }
             None => (
                 None,
@@ -212,6 +219,23 @@ fn measure(criterion: &Criterion, figures: &Figures<'_>) -> (Option<f64>, String
         },
         _ => measure_requests(criterion, figures.stats, figures.run_secs),
     }
+}
+
+/// Starts the open model's pool could not take: failures of the corrected view's own
+/// row, which carry no time.
+fn dropped_starts(corrected: &Stats) -> u64 {
+    corrected
+        .entries()
+        .iter()
+        .find(|e| e.name == DROPPED_NAME && e.method == DROPPED_METHOD)
+        .map_or(0, |e| e.num_requests)
+}
+
+fn is_time(criterion: &Criterion) -> bool {
+    matches!(
+        criterion.metric,
+        Metric::Avg | Metric::Median | Metric::Min | Metric::Max | Metric::Percentile(_)
+    )
 }
 
 /// The entry a criterion reads: all requests, or those of its request name merged.
@@ -501,6 +525,36 @@ mod tests {
             v[1].detail.starts_with("from the intended start"),
             "{}",
             v[1].detail
+        );
+        // Two starts the pool dropped: failures of the corrected view, without a time.
+        let error = locust_engine::dropped_error(locust_engine::Pool {
+            size: 20,
+            backlog: 100,
+        });
+        for _ in 0..2 {
+            h.record_at(DROPPED_METHOD, DROPPED_NAME, None, 0, Some(&error), 1010.0);
+        }
+        corrected.absorb(&recorder);
+        let v = verdicts_with(
+            &[
+                "error_rate < 11%",
+                "corrected.error_rate < 10%",
+                "corrected.p95 < 200",
+            ],
+            Some(&corrected),
+        );
+        assert!(
+            v[0].passed,
+            "the ordinary view (10 % errors) has no dropped start"
+        );
+        assert!(!v[1].passed, "2 of 12 starts dropped: {:?}", v[1]);
+        assert_eq!(v[1].measured_text, "16.67 %");
+        assert!(v[2].passed);
+        assert!(
+            v[2].detail
+                .contains("12 requests, 2 failures (2 dropped starts among them, untimed)"),
+            "{}",
+            v[2].detail
         );
         let closed = verdicts(&["corrected.avg < 5"]).remove(0);
         assert!(!closed.passed);

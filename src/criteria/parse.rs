@@ -167,6 +167,7 @@ pub const METRIC_NAMES: &[&str] = &[
     "balance.max_deviation",
     "cache_hit_faster_than_miss",
     "corrected.p95",
+    "corrected.error_rate",
 ];
 
 /// The named shorthand and what it stands for.
@@ -278,7 +279,9 @@ fn seconds(text: &str) -> Result<f64, String> {
             "unexpected `{text}` after `abort after` ({ABORT_FORMS})"
         ));
     }
-    Ok(value * factor)
+    Some(value * factor)
+        .filter(|s| s.is_finite())
+        .ok_or_else(|| format!("`abort after {text}` is too long"))
 }
 
 /// What can stop a run while it goes: figures known during the run that a failure
@@ -319,9 +322,16 @@ fn parse_measure(trimmed: &str) -> Result<Criterion, String> {
         None => (false, word),
     };
     let metric = metric(word)?;
-    if corrected && metric.kind() != Kind::Time {
+    // The corrected view holds latencies from the intended start and, for every start
+    // the pool dropped, a failed request: its counts and error rate are meaningful too.
+    let corrected_counts = matches!(
+        metric,
+        Metric::ErrorRate | Metric::Failures | Metric::Requests
+    );
+    if corrected && metric.kind() != Kind::Time && !corrected_counts {
         return Err(format!(
-            "`{CORRECTED_PREFIX}` applies to latencies (avg, median, min, max, pN), not {metric}"
+            "`{CORRECTED_PREFIX}` applies to latencies (avg, median, min, max, pN), error_rate, \
+             failures and requests, not {metric}"
         ));
     }
     rest = after.trim_start();
@@ -330,6 +340,10 @@ fn parse_measure(trimmed: &str) -> Result<Criterion, String> {
     let (value, unit) = split_number(rest)?;
     let mut tail = unit.1;
     let bound = apply_unit(metric, value, unit.0)?;
+    if !bound.is_finite() {
+        // 1e308s is finite as written but not in milliseconds.
+        return Err("the value must be a finite number".into());
+    }
     if let Some(late) = take_scope(&mut tail)? {
         if scope.is_some() {
             return Err("`for \"...\"` is given twice".into());
@@ -574,7 +588,8 @@ mod tests {
         assert!(err("avg for /x < 5").contains("quoted request name"));
         assert!(err("cache.speedup for \"/x\" > 2").contains("does not apply"));
         assert!(err("avg < 5 ms extra").contains("unexpected `extra`"));
-        assert!(err("corrected.error_rate < 1%").contains("applies to latencies"));
+        assert!(err("corrected.rps > 1").contains("applies to latencies"));
+        assert!(parse("corrected.error_rate < 1%").unwrap().corrected);
         assert!(err("corrected.p95x < 5").contains("unknown metric `p95x`"));
         let corrected = parse("corrected.p95 for \"/h\" < 500ms").unwrap();
         assert!(corrected.corrected);

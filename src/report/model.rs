@@ -75,6 +75,11 @@ pub struct OpenModelDoc {
     /// Started after waiting for a free user in the pool.
     pub late: u64,
     pub dropped: u64,
+    /// Every start the schedule asked for (`started` + `dropped`); the corrected tables
+    /// hold each dropped one as a failure of the `ITERATION dropped start` row.
+    pub intended: u64,
+    /// What the corrected tables cover, in words.
+    pub coverage: String,
     pub corrected_requests: Vec<RequestRow>,
     pub corrected_response_times: Vec<PercentileRow>,
 }
@@ -89,6 +94,8 @@ pub fn open_model_doc(open: &crate::outcome::OpenResult) -> OpenModelDoc {
         started: open.counts.started,
         late: open.counts.late,
         dropped: open.counts.dropped,
+        intended: open.counts.started + open.counts.dropped,
+        coverage: open.coverage(),
         corrected_requests: requests,
         corrected_response_times: response_times,
     }
@@ -162,8 +169,12 @@ pub struct RequestRow {
 pub struct PercentileRow {
     pub method: String,
     pub name: String,
-    /// Percentile (`0.5` ... `1.0`, as text keys) to Locust's bucketed ms.
+    /// Percentile (`0.5` ... `1.0`, as text keys) to Locust's bucketed ms, as Locust's
+    /// own report has them.
     pub percentiles: BTreeMap<String, u64>,
+    /// The same percentiles at HDR precision (ms to the microsecond, within 0.1 % of
+    /// the true sample): what the HTML report shows and criteria judge.
+    pub exact_ms: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -262,6 +273,15 @@ fn percentile_row(e: &StatsEntry) -> PercentileRow {
         percentiles: REPORT_PERCENTILES
             .iter()
             .map(|p| (format!("{p}"), e.locust_percentile(*p)))
+            .collect(),
+        exact_ms: REPORT_PERCENTILES
+            .iter()
+            .map(|p| {
+                (
+                    format!("{p}"),
+                    (e.percentile_ms(*p) * 1000.0).round() / 1000.0,
+                )
+            })
             .collect(),
     }
 }

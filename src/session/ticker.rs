@@ -19,6 +19,14 @@ use crate::sinks::Periodic;
 /// Locust's CSV writer and stats-snapshot interval.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The longest a tick waits for a spawn step that was due before it (a runner that
+/// lags; one that is gone).
+const STEP_WAIT: Duration = Duration::from_millis(500);
+
+/// Every this many ticks, a DEBUG line counts the runtime's live tasks (users, the
+/// ticker, the web UI's connections, ...): what `scripts/soak.sh` watches for leaks.
+const TASKS_EVERY: u64 = 10;
+
 pub(super) struct Ticker {
     pub stop: CancellationToken,
     pub figures: Arc<Figures>,
@@ -36,31 +44,37 @@ pub(super) struct Ticker {
 /// Runs until stopped; hands the periodic sinks back for their last rows.
 pub(super) async fn run(mut ticker: Ticker) -> Periodic {
     let mut interval = tokio::time::interval(TICK);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Skip keeps the ticks on their grid: a late tick does not shift the ones after it
+    // against the ramp's steps (`await_due_step`).
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     interval.tick().await;
     let mut seen_ramps = 0;
+    let mut ticks: u64 = 0;
     loop {
-        tokio::select! {
+        let tick = tokio::select! {
             biased;
             _ = ticker.stop.cancelled() => return ticker.periodic,
-            _ = interval.tick() => {}
+            at = interval.tick() => at,
             changed = ticker.status.changed() => {
                 if changed.is_err() {
                     return ticker.periodic;
                 }
-                let current = ticker.status.borrow().clone();
-                if ticker.reset_stats && current.state == RunState::Running && current.ramps_completed > seen_ramps {
-                    seen_ramps = current.ramps_completed;
-                    tracing::info!(target: MAIN, "Resetting stats");
-                    ticker.figures.recorder.reset();
-                    lock(&ticker.figures.stats).reset(epoch_now());
-                }
+                reset_when_ramped(&ticker, &mut seen_ramps);
                 continue;
             }
-        }
+        };
+        await_due_step(&mut ticker.status, tick).await;
+        reset_when_ramped(&ticker, &mut seen_ramps);
         let now = epoch_now();
-        let users = ticker.status.borrow().user_count
+        let users = ticker.status.borrow().user_count_at(tick)
             + ticker.pool.as_ref().map_or(0, |shared| shared.pool_size());
+        ticks += 1;
+        if ticks.is_multiple_of(TASKS_EVERY) {
+            let tasks = tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks();
+            tracing::debug!(target: MAIN, "Runtime: {tasks} tasks alive, {users} users");
+        }
         ticker.figures.drain();
         let mut stats = lock(&ticker.figures.stats);
         stats.tick(now);
@@ -81,6 +95,38 @@ pub(super) async fn run(mut ticker: Ticker) -> Periodic {
             *lock(&aborted.reason) = Some(reason);
             aborted.fired.cancel();
             ticker.abort = None;
+        }
+    }
+}
+
+/// `--reset-stats`: zero the figures once each time a ramp completes.
+fn reset_when_ramped(ticker: &Ticker, seen_ramps: &mut u64) {
+    let current = ticker.status.borrow().clone();
+    if ticker.reset_stats
+        && current.state == RunState::Running
+        && current.ramps_completed > *seen_ramps
+    {
+        *seen_ramps = current.ramps_completed;
+        tracing::info!(target: MAIN, "Resetting stats");
+        ticker.figures.recorder.reset();
+        lock(&ticker.figures.stats).reset(epoch_now());
+    }
+}
+
+/// Waits (at most [`STEP_WAIT`]) until every spawn step scheduled up to the tick's own
+/// scheduled instant `tick` has been taken. Both are schedules, not the moments the
+/// tasks happened to wake, so with a step and a tick each second every sample holds
+/// exactly one step more than the one before (10, 20, 30 ...), never 0, 20, 20, 40.
+async fn await_due_step(status: &mut watch::Receiver<RunnerStatus>, tick: tokio::time::Instant) {
+    let give_up = tokio::time::Instant::now() + STEP_WAIT;
+    loop {
+        let due = status.borrow_and_update().next_step;
+        if due.is_none_or(|at| at > tick) {
+            return;
+        }
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            _ = tokio::time::sleep_until(give_up) => return,
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn write(output: &OutputSettings, out: &Console, open: &OpenResult) -> anyho
         "\nOpen model: {} iterations/s, pool {}: {started} started, {late} started late, {dropped} dropped",
         open.arrival_rate, open.max_pool
     );
+    eprintln!("{}", open.coverage());
     if late > 0 || dropped > 0 {
         tracing::warn!(target: MAIN, "{late} iteration starts were late and {dropped} were dropped: the pool of {} users was exhausted", open.max_pool);
     }

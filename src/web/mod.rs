@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod downloads;
 mod json_reply;
+mod origin_guard;
 mod page;
 mod session;
 mod stats_json;
@@ -17,9 +18,6 @@ use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN;
-use axum::http::HeaderValue;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use locust_stats::Stats;
@@ -36,10 +34,11 @@ use crate::sinks::report::{self, ReportContext};
 use locust_stats::epoch_now;
 pub use session::Session;
 
-/// Every route of the UI and the API, under the base path, with CORS `*` as Locust
-/// answers, and basic auth when configured.
+/// Every route of the UI and the API, under the base path, behind the origin guard
+/// (Host, Origin and CORS: `origin_guard`), and basic auth when configured.
 pub fn router(session: Arc<Session>) -> Router {
     let web = session.base.web.clone();
+    let guard = origin_guard::Guard::new(&web);
     let routes = Router::new()
         .route("/", get(page::index))
         .route("/assets/web.js", get(page::script))
@@ -72,7 +71,10 @@ pub fn router(session: Arc<Session>) -> Router {
     if let Some(auth) = web.auth {
         app = app.layer(axum::middleware::from_fn_with_state(auth, auth::require));
     }
-    app.layer(axum::middleware::map_response(allow_any_origin))
+    app.layer(axum::middleware::from_fn_with_state(
+        guard,
+        origin_guard::check,
+    ))
 }
 
 /// `/base/` shows the same page as `/base`.
@@ -81,13 +83,6 @@ fn page_redirect(base: String) -> axum::routing::MethodRouter {
         let base = base.clone();
         async move { axum::response::Redirect::permanent(&base) }
     })
-}
-
-async fn allow_any_origin(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    response
 }
 
 /// Serves the UI until the process is told to quit; returns the exit code.
@@ -109,9 +104,12 @@ pub async fn serve(
     let session = Arc::new(Session::new(settings, cli, cwd, plan, judge, report));
     let quit = CancellationToken::new();
     let server = tokio::spawn(
-        axum::serve(listener, router(session.clone()))
-            .with_graceful_shutdown(quit.clone().cancelled_owned())
-            .into_future(),
+        axum::serve(
+            listener,
+            router(session.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(quit.clone().cancelled_owned())
+        .into_future(),
     );
     tracing::info!(
         target: MAIN,
@@ -123,6 +121,12 @@ pub async fn serve(
             target: MAIN,
             "The web UI listens on {} without authentication: anyone who can reach it can start load from this machine. Use --web-auth user:password, or --web-host 127.0.0.1",
             web.host
+        );
+    }
+    if web.allowed_hosts.iter().any(|h| h == "*") || web.cors.iter().any(|o| o == "*") {
+        tracing::warn!(
+            target: MAIN,
+            "--web-allowed-hosts * or --web-cors * is set: any web page (another site, DNS rebinding) can drive this UI"
         );
     }
     if web.autostart {
@@ -237,6 +241,7 @@ mod tests {
         let request = Request::builder()
             .method(method)
             .uri(uri)
+            .header("host", "127.0.0.1:8089")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body.to_string()))
             .unwrap();

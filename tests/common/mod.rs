@@ -2,9 +2,10 @@
 //! 127.0.0.1, and scenario files written into a temporary folder. `locust` holds the
 //! side-by-side machinery of the real-Locust interoperability tests, `hostile` a
 //! scriptable misbehaving HTTP server, TLS fixtures and a recording proxy for the HTTP
-//! client's hardening tests.
+//! client's hardening tests; `browser` headless Chromium over WebDriver.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod headless;
 pub mod hostile;
 pub mod locust;

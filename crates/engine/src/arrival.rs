@@ -114,17 +114,20 @@ impl Schedule {
 
 /// Runs `schedule`: at each intended start, an iteration (`launch(intended)`) starts if
 /// fewer than `pool.size` are in flight, otherwise it waits for a slot or is dropped
-/// (see the module header). Returns when the schedule is over (or `stop` is cancelled)
+/// (see the module header) and `dropped(intended)` is told, so that every intended
+/// start is accounted for. Returns when the schedule is over (or `stop` is cancelled)
 /// and every started iteration has finished.
-pub async fn run<F, Fut>(
+pub async fn run<F, Fut, D>(
     schedule: &Schedule,
     pool: Pool,
     stop: &CancellationToken,
     launch: F,
+    mut dropped: D,
 ) -> ArrivalCounts
 where
     F: Fn(Instant) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
+    D: FnMut(Instant),
 {
     let slots = Arc::new(Semaphore::new(pool.size));
     let waiting = Arc::new(AtomicUsize::new(0));
@@ -153,6 +156,7 @@ where
                 }
                 if waiting.load(Ordering::SeqCst) >= pool.backlog {
                     counts.dropped += 1;
+                    dropped(intended);
                     continue;
                 }
                 None
@@ -239,6 +243,7 @@ mod tests {
             size: 5,
             backlog: 0,
         };
+        let mut drops = Vec::new();
         let counts = run(
             &schedule,
             pool,
@@ -253,8 +258,14 @@ mod tests {
                     tokio::time::sleep(Duration::from_millis(1050)).await;
                 }
             },
+            |intended| drops.push(intended.duration_since(began)),
         )
         .await;
+        // Every start the pool could not take is handed on with its intended time.
+        assert_eq!(
+            ms(&drops),
+            vec![500, 600, 700, 800, 900, 1000, 1600, 1700, 1800, 1900]
+        );
         assert_eq!(
             counts,
             ArrivalCounts {
@@ -299,6 +310,7 @@ mod tests {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             },
+            |_| {},
         )
         .await;
         assert_eq!(counts.started + counts.dropped, 10);
@@ -328,7 +340,7 @@ mod tests {
             size: 5,
             backlog: 5,
         };
-        let counts = run(&schedule, pool, &stop, |_| async {}).await;
+        let counts = run(&schedule, pool, &stop, |_| async {}, |_| {}).await;
         assert_eq!(counts.started, 5);
     }
 }

@@ -21,7 +21,10 @@ mod spawn_gate;
 mod user;
 
 pub use labels::LabelHeaders;
-pub use open::{run as run_open, ArrivalCounts, Pool, RateStage, Schedule};
+pub use open::{
+    dropped_error, run as run_open, ArrivalCounts, Pool, RateStage, Schedule, DROPPED_METHOD,
+    DROPPED_NAME,
+};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
 pub use shape::{
     drive as drive_shape, rehearse as rehearse_shape, Curve, Easing, Formula, Stage, StageClasses,

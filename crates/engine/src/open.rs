@@ -15,6 +15,20 @@ pub use super::arrival::{ArrivalCounts, Pool, RateStage, Schedule};
 use super::shared::Shared;
 use super::user::{PooledUser, StopSignals};
 
+/// The corrected view's row for starts the pool could not take: each counts as a
+/// request that failed without a response time, so the corrected error rate and
+/// request count cover every intended start.
+pub const DROPPED_METHOD: &str = "ITERATION";
+pub const DROPPED_NAME: &str = "dropped start";
+
+/// The error a dropped start is recorded with (Locust's `Exception('message')` form).
+pub fn dropped_error(pool: Pool) -> String {
+    format!(
+        "DroppedStart('all {} users of the pool were busy and {} starts were already waiting: raise --max-pool or lower the rate')",
+        pool.size, pool.backlog
+    )
+}
+
 /// Idle users and the number started so far.
 #[derive(Default)]
 struct Idle {
@@ -51,53 +65,71 @@ pub async fn run(
     let idle = Arc::new(Mutex::new(Idle::default()));
     let classes = Arc::new(classes);
     let total_weight: f64 = classes.iter().map(|c| c.weight.max(0.0)).sum();
-    let counts = super::arrival::run(&schedule, pool, &stop, |intended| {
-        let (idle, classes, shared, corrected, stop, signals) = (
-            idle.clone(),
-            classes.clone(),
-            shared.clone(),
-            corrected.clone(),
-            stop.clone(),
-            signals.clone(),
+    let (drops, drop_error) = (corrected.handle(0), dropped_error(pool));
+    let record_drop = move |_intended| {
+        drops.record_at(
+            DROPPED_METHOD,
+            DROPPED_NAME,
+            None,
+            0,
+            Some(&drop_error),
+            locust_stats::epoch_now(),
         );
-        async move {
-            // `-i`: the schedule ends with the last allowed iteration, not at -t.
-            if shared.iterations_exhausted() {
-                stop.cancel();
-                return;
-            }
-            let reused = lock(&idle).users.pop();
-            let user = match reused {
-                Some(user) => Some(user),
-                None => {
-                    let index = {
-                        let mut idle = lock(&idle);
-                        idle.started += 1;
-                        idle.started - 1
-                    };
-                    shared.pool_users.fetch_add(1, Ordering::Relaxed);
-                    let class = pick_class(&classes, total_weight);
-                    match class {
-                        Some(class) => {
-                            let handle = corrected.handle(index as usize);
-                            PooledUser::start(index, class, shared.clone(), handle, signals).await
+    };
+    let counts = super::arrival::run(
+        &schedule,
+        pool,
+        &stop,
+        |intended| {
+            let (idle, classes, shared, corrected, stop, signals) = (
+                idle.clone(),
+                classes.clone(),
+                shared.clone(),
+                corrected.clone(),
+                stop.clone(),
+                signals.clone(),
+            );
+            async move {
+                // `-i`: the schedule ends with the last allowed iteration, not at -t.
+                if shared.iterations_exhausted() {
+                    stop.cancel();
+                    return;
+                }
+                let reused = lock(&idle).users.pop();
+                let user = match reused {
+                    Some(user) => Some(user),
+                    None => {
+                        let index = {
+                            let mut idle = lock(&idle);
+                            idle.started += 1;
+                            idle.started - 1
+                        };
+                        shared.pool_users.fetch_add(1, Ordering::Relaxed);
+                        let class = pick_class(&classes, total_weight);
+                        match class {
+                            Some(class) => {
+                                let handle = corrected.handle(index as usize);
+                                PooledUser::start(index, class, shared.clone(), handle, signals)
+                                    .await
+                            }
+                            None => None,
                         }
-                        None => None,
+                    }
+                };
+                if let Some(mut user) = user {
+                    if user.iteration(intended).await {
+                        lock(&idle).users.push(user);
+                    } else {
+                        // It stopped itself (`stop_user`): on_stop, and out of the pool; a
+                        // later arrival that finds no idle user starts a new one.
+                        user.finish().await;
+                        shared.pool_users.fetch_sub(1, Ordering::Relaxed);
                     }
                 }
-            };
-            if let Some(mut user) = user {
-                if user.iteration(intended).await {
-                    lock(&idle).users.push(user);
-                } else {
-                    // It stopped itself (`stop_user`): on_stop, and out of the pool; a
-                    // later arrival that finds no idle user starts a new one.
-                    user.finish().await;
-                    shared.pool_users.fetch_sub(1, Ordering::Relaxed);
-                }
             }
-        }
-    })
+        },
+        record_drop,
+    )
     .await;
     killer.abort();
     let users = std::mem::take(&mut lock(&idle).users);

@@ -41,6 +41,22 @@ pub struct RunnerStatus {
     pub class_counts: BTreeMap<String, u64>,
     /// Bumped each time a ramp completes (for `--reset-stats` and logs).
     pub ramps_completed: u64,
+    /// When the ramp's next spawn step is due, if one is pending: a sampler that ticks
+    /// at the same moment waits for the step before it counts users.
+    pub next_step: Option<Instant>,
+    /// When the last spawn step taken was due, and the user count before it.
+    pub last_step: Option<(Instant, u64)>,
+}
+
+impl RunnerStatus {
+    /// The users there were at `at` by the ramp's schedule: the count before the last
+    /// step when that step was due after `at` (a sampler that woke late), else now's.
+    pub fn user_count_at(&self, at: Instant) -> u64 {
+        match self.last_step {
+            Some((due, before)) if due > at => before,
+            _ => self.user_count,
+        }
+    }
 }
 
 enum Command {
@@ -135,6 +151,8 @@ struct Runner {
     stop_timeout: Duration,
     status: watch::Sender<RunnerStatus>,
     ramp: Option<ActiveRamp>,
+    /// See [`RunnerStatus::last_step`].
+    last_step: Option<(Instant, u64)>,
 }
 
 /// Starts the runner task. Users are spawned only after `ramp_to`.
@@ -144,6 +162,8 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
         user_count: 0,
         class_counts: weights.iter().map(|c| (c.name.clone(), 0)).collect(),
         ramps_completed: 0,
+        next_step: None,
+        last_step: None,
     });
     let (commands, inbox) = mpsc::channel(16);
     let (exited, exits) = mpsc::unbounded_channel();
@@ -161,6 +181,7 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
         stop_timeout,
         status: status_tx,
         ramp: None,
+        last_step: None,
     };
     tokio::spawn(runner.run(inbox, exits));
     RunnerHandle {
@@ -176,11 +197,7 @@ impl Runner {
         mut exits: mpsc::UnboundedReceiver<u64>,
     ) {
         loop {
-            let deadline = self.ramp.as_ref().and_then(|r| {
-                r.steps
-                    .step(r.next)
-                    .and_then(|s| r.started.checked_add(s.offset))
-            });
+            let deadline = self.next_step();
             tokio::select! {
                 biased;
                 command = inbox.recv() => match command {
@@ -201,6 +218,15 @@ impl Runner {
                 _ = sleep_until_opt(deadline) => self.advance_ramp(),
             }
         }
+    }
+
+    /// When the ramp's next step is due, if a ramp is under way.
+    fn next_step(&self) -> Option<Instant> {
+        self.ramp.as_ref().and_then(|r| {
+            r.steps
+                .step(r.next)
+                .and_then(|s| r.started.checked_add(s.offset))
+        })
     }
 
     fn begin_ramp(&mut self, users: u64, rate: f64, classes: Option<&[String]>) {
@@ -237,9 +263,12 @@ impl Runner {
         let Some(step) = ramp.steps.step(ramp.next) else {
             return;
         };
+        let due = ramp.started.checked_add(step.offset);
         ramp.next += 1;
         let last = ramp.next == ramp.steps.len();
+        let before = self.users.len() as u64;
         self.set_user_count(step.count);
+        self.last_step = due.map(|due| (due, before));
         if last {
             self.finish_ramp();
         } else {
@@ -461,10 +490,14 @@ impl Runner {
         self.state = state;
         let counts = self.class_counts();
         let user_count = self.users.len() as u64;
+        let next_step = self.next_step();
+        let last_step = self.last_step;
         self.status.send_modify(|status| {
+            status.last_step = last_step;
             status.state = state;
             status.user_count = user_count;
             status.class_counts = counts;
+            status.next_step = next_step;
             if ramp_completed {
                 status.ramps_completed += 1;
             }

@@ -60,6 +60,8 @@ mod tests {
             user_count: 0,
             class_counts: BTreeMap::new(),
             ramps_completed: 0,
+            next_step: None,
+            last_step: None,
         }
     }
 

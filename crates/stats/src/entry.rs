@@ -235,6 +235,14 @@ impl StatsEntry {
             .current_percentile(&self.histogram, p, now)
     }
 
+    /// Percentile `p` over the last ~10 s in ms at HDR precision, for charts that show
+    /// the truth rather than Locust's buckets.
+    pub fn current_percentile_ms(&self, p: f64, now: f64) -> Option<f64> {
+        self.ring
+            .as_ref()?
+            .current_percentile_ms(&self.histogram, p, now)
+    }
+
     /// Take this second's snapshot for current percentiles (no-op without a ring).
     pub(crate) fn snapshot(&mut self, now: f64) {
         if let Some(ring) = &mut self.ring {

@@ -23,7 +23,8 @@ pub struct HistoryPoint {
     pub user_count: f64,
     pub current_rps: f64,
     pub current_fail_per_sec: f64,
-    /// Current (last ~10 s) median and 95th percentile, ms.
+    /// Current (last ~10 s) median and 95th percentile, ms at HDR precision (not
+    /// Locust's two-digit buckets: the web UI's REST API serves those).
     pub p50: Option<f64>,
     pub p95: Option<f64>,
     /// Average response time of the whole run so far, ms.
@@ -72,8 +73,8 @@ impl HistoryPoint {
             user_count: user_count as f64,
             current_rps: stats.current_rps(total),
             current_fail_per_sec: stats.current_fail_per_sec(total),
-            p50: total.current_percentile(0.5, now).map(|v| v as f64),
-            p95: total.current_percentile(0.95, now).map(|v| v as f64),
+            p50: total.current_percentile_ms(0.5, now),
+            p95: total.current_percentile_ms(0.95, now),
             total_avg: total.avg_response_time(),
             cache_hit_ratio,
             cache_hit_ms,

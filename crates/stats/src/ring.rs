@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
-use crate::percentile::{locust_percentile, new_histogram};
+use crate::percentile::{locust_percentile, new_histogram, percentile_ms};
 
 /// Snapshots kept (Locust keeps 20).
 pub const MAX_SNAPSHOTS: usize = 20;
@@ -91,18 +91,33 @@ impl SnapshotRing {
             .find_map(|s| self.snaps.iter().find(|snap| snap.second == s))
     }
 
-    /// The bucketed percentile `p` of (`current` − the snapshot of ~10 s ago), or None
-    /// when no snapshot fits the window.
+    /// `current` − the snapshot of ~10 s ago: the samples of the window, or None when
+    /// no snapshot fits it.
+    fn window(&self, current: &Histogram<u64>, now: f64) -> Option<Histogram<u64>> {
+        let snap = self.find(now)?;
+        let mut diff = current.clone();
+        diff.subtract(snap.to_histogram()).ok()?;
+        Some(diff)
+    }
+
+    /// The bucketed percentile `p` of the window (Locust's current percentile).
     pub(crate) fn current_percentile(
         &self,
         current: &Histogram<u64>,
         p: f64,
         now: f64,
     ) -> Option<u64> {
-        let snap = self.find(now)?;
-        let mut diff = current.clone();
-        diff.subtract(snap.to_histogram()).ok()?;
-        Some(locust_percentile(&diff, p, None))
+        Some(locust_percentile(&self.window(current, now)?, p, None))
+    }
+
+    /// Percentile `p` of the window in ms at HDR precision (no Locust rounding).
+    pub(crate) fn current_percentile_ms(
+        &self,
+        current: &Histogram<u64>,
+        p: f64,
+        now: f64,
+    ) -> Option<f64> {
+        Some(percentile_ms(&self.window(current, now)?, p, None))
     }
 
     #[cfg(test)]
@@ -134,6 +149,19 @@ mod tests {
         // ...but 9 s off does not.
         assert_eq!(ring.current_percentile(&h, 1.0, 1000.0), None);
         assert_eq!(ring.current_percentile(&h, 1.0, 1018.0), None);
+    }
+
+    #[test]
+    fn exact_current_percentiles_keep_what_locust_rounds() {
+        let mut h = new_histogram();
+        let mut ring = SnapshotRing::default();
+        ring.push(1000.2, &h);
+        for _ in 0..10 {
+            record_ms(&mut h, 1189.0);
+        }
+        assert_eq!(ring.current_percentile(&h, 0.5, 1009.5), Some(1200));
+        let exact = ring.current_percentile_ms(&h, 0.5, 1009.5).unwrap();
+        assert!((1188.0..=1189.0).contains(&exact), "{exact}");
     }
 
     #[test]
