@@ -57,7 +57,15 @@ bench:
 bench-smoke:
 	./scripts/bench.sh --smoke
 
-## The seeded fuzz tests of the HTTP response parser and body decoders with a million
-## cases each instead of make test's tens of thousands (a few minutes, release build).
+## Soak (issue 12): the stress profile against the demo target with its faults on for
+## SOAK_MINUTES (30), RSS/fds/threads/tasks every minute; exits 1 on growth or a crash.
+SOAK_MINUTES ?= 30
+soak:
+	./scripts/soak.sh --minutes $(SOAK_MINUTES)
+
+## The seeded fuzz tests (fuzz_* in every crate: the HTTP response parser and body
+## decoders, and the parsers of user input: scenario files, templates, feeders, criteria,
+## time spans, config files, command lines) with up to a million cases each instead of
+## make test's tens of thousands; slow parsers divide that (release build).
 fuzz:
-	LOCUST_RS_FUZZ_CASES=1000000 cargo test --release --locked -p locust-engine -- fuzz_
+	LOCUST_RS_FUZZ_CASES=1000000 cargo test --release --locked --workspace --lib --bins -- fuzz_

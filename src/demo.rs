@@ -28,6 +28,15 @@ fn config(cli: &Cli) -> DemoConfig {
     if let Some(rate) = cli.demo_error_rate {
         config.error_rate = rate;
     }
+    if let Some(rate) = cli.demo_slow_rate {
+        config.slow_rate = rate;
+    }
+    if let Some(ms) = cli.demo_slow_time {
+        config.slow_time = millis(ms);
+    }
+    if let Some(rate) = cli.demo_drop_rate {
+        config.drop_rate = rate;
+    }
     config
 }
 

@@ -339,6 +339,18 @@ pub struct Cli {
     #[arg(long = "demo-error-rate", value_name = "FRACTION", value_parser = parse_fraction)]
     pub demo_error_rate: Option<f64>,
 
+    /// Demo target: fraction (0..1) of app answers that take --demo-slow-time longer
+    #[arg(long = "demo-slow-rate", value_name = "FRACTION", value_parser = parse_fraction)]
+    pub demo_slow_rate: Option<f64>,
+
+    /// Demo target: extra time of a slow answer, in milliseconds (default 1000)
+    #[arg(long = "demo-slow-time", value_name = "MS", value_parser = parse_non_negative_f64)]
+    pub demo_slow_time: Option<f64>,
+
+    /// Demo target: fraction (0..1) of app answers whose connection is dropped mid-answer
+    #[arg(long = "demo-drop-rate", value_name = "FRACTION", value_parser = parse_fraction)]
+    pub demo_drop_rate: Option<f64>,
+
     /// User classes to run (default: all in the scenario files)
     #[arg(
         value_name = "UserClass",

@@ -9,6 +9,8 @@ pub mod arrival;
 pub mod cli;
 pub mod cli_errors;
 pub mod file;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod http;
 pub mod keys;
 pub mod labels;

@@ -4,6 +4,8 @@
 //! Grammar in `parse`, measuring in `eval`; the exit code is decided in `exit.rs`.
 
 pub mod eval;
+#[cfg(test)]
+mod fuzz_tests;
 pub mod parse;
 
 pub use eval::{check_abort, evaluate, Figures, Verdict};

@@ -99,11 +99,19 @@ impl WebUi {
 
     /// Sends `signal` (e.g. "INT") and waits up to 60 s for the exit; returns its code
     /// and gives the output readers a moment to drain.
+    ///
+    /// `kill` runs without blocking: a test's demo target usually shares this (one-thread)
+    /// runtime, and the users the signal stops give a request in flight only 50 ms to be
+    /// answered. Blocking here while `kill` ran (std's `status()`) stalled the target at
+    /// that very moment; an answer it then built past the grace was counted by the
+    /// target but abandoned by the binary, and "CSV total == what the target served"
+    /// failed now and then (tests/web_api.rs, quitting_...).
     pub async fn signal_and_wait(&mut self, signal: &str) -> Option<i32> {
         let pid = self.pid().to_string();
-        let status = std::process::Command::new("kill")
+        let status = tokio::process::Command::new("kill")
             .args([&format!("-{signal}"), &pid])
             .status()
+            .await
             .unwrap();
         assert!(status.success());
         self.wait().await

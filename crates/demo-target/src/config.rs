@@ -31,6 +31,16 @@ pub struct DemoConfig {
     /// Fraction (0.0..=1.0) of app answers replaced by `500 {"detail":"injected failure"}`.
     /// Default 0.0.
     pub error_rate: f64,
+    /// Fraction (0.0..=1.0) of app answers that take `slow_time` longer (after the
+    /// service time, while the concurrency permit is held). Default 0.0.
+    pub slow_rate: f64,
+    /// Extra time of a slow answer (see `slow_rate`). Default 1 s.
+    pub slow_time: Duration,
+    /// Fraction (0.0..=1.0) of app answers whose connection is dropped: the answer's
+    /// body fails, and the server closes the connection without a complete answer
+    /// (in practice without any byte of it: the client sees the connection closed).
+    /// The counters still count it as the `200` it was built as. Default 0.0.
+    pub drop_rate: f64,
     /// Seed of the failure-injection sequence; the same seed and request order give
     /// the same failures. Default a fixed constant.
     pub fault_seed: u64,
@@ -50,6 +60,9 @@ impl Default for DemoConfig {
             miss_penalty: Duration::from_millis(5),
             concurrency: None,
             error_rate: 0.0,
+            slow_rate: 0.0,
+            slow_time: Duration::from_secs(1),
+            drop_rate: 0.0,
             fault_seed: 0x5eed_1ab5_c0ff_ee00,
             instances: DEFAULT_INSTANCES.iter().map(|s| (*s).to_owned()).collect(),
             max_users: 100_000,
@@ -73,6 +86,9 @@ pub enum Mode {
 pub enum ConfigError {
     #[error("error rate must be between 0.0 and 1.0, got {0}")]
     ErrorRate(f64),
+    /// `slow_rate` or `drop_rate` (named) out of 0.0..=1.0.
+    #[error("{0} must be between 0.0 and 1.0, got {1}")]
+    FaultRate(&'static str, f64),
     #[error("concurrency must be at least 1 (leave it unset for no limit)")]
     ZeroConcurrency,
     #[error("max users must be at least 1")]
@@ -95,6 +111,9 @@ pub(crate) struct Settings {
     pub miss_penalty: Duration,
     pub concurrency: Option<usize>,
     pub error_rate: f64,
+    pub slow_rate: f64,
+    pub slow_time: Duration,
+    pub drop_rate: f64,
     pub fault_seed: u64,
     pub instances: Vec<String>,
     pub max_users: usize,
@@ -117,6 +136,11 @@ impl DemoConfig {
     pub fn validate(&self, mode: &Mode) -> Result<(), ConfigError> {
         if !(0.0..=1.0).contains(&self.error_rate) {
             return Err(ConfigError::ErrorRate(self.error_rate));
+        }
+        for (name, rate) in [("slow rate", self.slow_rate), ("drop rate", self.drop_rate)] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(ConfigError::FaultRate(name, rate));
+            }
         }
         if self.concurrency == Some(0) {
             return Err(ConfigError::ZeroConcurrency);
@@ -168,6 +192,9 @@ impl DemoConfig {
             miss_penalty: self.miss_penalty,
             concurrency: self.concurrency.map(|n| n.max(1)),
             error_rate: clamp_rate(self.error_rate),
+            slow_rate: clamp_rate(self.slow_rate),
+            slow_time: self.slow_time,
+            drop_rate: clamp_rate(self.drop_rate),
             fault_seed: self.fault_seed,
             instances,
             max_users: self.max_users.max(1),
@@ -227,6 +254,14 @@ mod tests {
             Err(ConfigError::ZeroConcurrency)
         );
         assert_eq!(bad(|c| c.max_users = 0), Err(ConfigError::ZeroMaxUsers));
+        assert_eq!(
+            bad(|c| c.drop_rate = -0.1),
+            Err(ConfigError::FaultRate("drop rate", -0.1))
+        );
+        assert!(matches!(
+            bad(|c| c.slow_rate = f64::NAN),
+            Err(ConfigError::FaultRate("slow rate", _))
+        ));
         assert_eq!(bad(|c| c.instances.clear()), Err(ConfigError::NoInstances));
         assert_eq!(
             bad(|c| c.instances.push("app1".into())),

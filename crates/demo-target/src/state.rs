@@ -17,6 +17,10 @@ use crate::fault::FaultInjector;
 use crate::knobs::Knobs;
 use crate::store::{User, UserStore};
 
+/// Mixed into the fault seed for the slow-answer and dropped-connection sequences.
+const SLOW_SEED: u64 = 0x736c_6f77_736c_6f77;
+const DROP_SEED: u64 = 0x6472_6f70_6472_6f70;
+
 /// Handle on one demo target's shared state; clones share it.
 #[derive(Clone, Debug)]
 pub struct DemoState {
@@ -33,6 +37,10 @@ struct Shared {
     limiter: Option<Semaphore>,
     knobs: Knobs,
     faults: FaultInjector,
+    /// Slow answers and dropped connections: fixed rates, their own draw sequences (so
+    /// switching them on leaves the sequence of injected 500s as it was).
+    slow: (f64, Duration, FaultInjector),
+    drops: (f64, FaultInjector),
     data: Mutex<Data>,
     counters: Counters,
 }
@@ -86,6 +94,15 @@ impl DemoState {
                     settings.error_rate,
                 ),
                 faults: FaultInjector::new(settings.fault_seed),
+                slow: (
+                    settings.slow_rate,
+                    settings.slow_time,
+                    FaultInjector::new(settings.fault_seed ^ SLOW_SEED),
+                ),
+                drops: (
+                    settings.drop_rate,
+                    FaultInjector::new(settings.fault_seed ^ DROP_SEED),
+                ),
                 data: Mutex::new(Data {
                     store: UserStore::new(settings.max_users),
                     cache: UserCache::default(),
@@ -180,6 +197,22 @@ impl DemoState {
         self.shared
             .faults
             .should_fail(self.shared.knobs.error_rate())
+    }
+
+    /// The extra time this answer takes: `slow_time` for a `slow_rate` fraction, else zero.
+    pub(crate) fn slow_extra(&self) -> Duration {
+        let (rate, time, faults) = &self.shared.slow;
+        if faults.should_fail(*rate) {
+            *time
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// True when this answer's connection should be dropped (a `drop_rate` fraction).
+    pub(crate) fn should_drop(&self) -> bool {
+        let (rate, faults) = &self.shared.drops;
+        faults.should_fail(*rate)
     }
 
     pub(crate) fn create_user(&self, name: String, email: String) -> User {

@@ -413,6 +413,41 @@ async fn error_rate_fraction_is_roughly_kept() {
     assert!((140..=260).contains(&failed), "{failed} of 1000 at 20%");
 }
 
+#[tokio::test(start_paused = true)]
+async fn slow_answers_take_the_slow_time_on_top() {
+    let config = DemoConfig {
+        slow_rate: 1.0,
+        slow_time: Duration::from_millis(600),
+        ..DemoConfig::instant()
+    };
+    let (app, _state) = app(config, Mode::Gateway);
+    let started = Instant::now();
+    assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
+    assert_eq!(started.elapsed(), Duration::from_millis(600));
+    let started = Instant::now();
+    get(&app, "/gateway-health").await;
+    assert_eq!(started.elapsed(), Duration::ZERO, "not an app answer");
+}
+
+#[tokio::test]
+async fn dropped_connections_never_complete_an_answer() {
+    let config = DemoConfig {
+        drop_rate: 1.0,
+        ..DemoConfig::instant()
+    };
+    let (app, _state) = app(config, Mode::Gateway);
+    for uri in ["/health", "/users", "/app1/health"] {
+        let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await;
+        assert!(
+            body.is_err(),
+            "{uri}: the body fails, so hyper closes the connection"
+        );
+    }
+    assert_eq!(get(&app, "/gateway-health").await.status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn counters_count_exactly_what_was_served() {
     let (app, state) = instant_app();

@@ -25,6 +25,10 @@ mod error;
 mod extract;
 mod feeder;
 mod feeder_file;
+#[doc(hidden)]
+pub mod fuzz;
+#[cfg(test)]
+mod fuzz_tests;
 mod introspect;
 mod key_path;
 mod measure;

@@ -76,6 +76,8 @@ impl TemplatesBuilder {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_fuel(Some(crate::template::MAX_FUEL));
+        crate::template::add_size_guards(&mut env);
         TemplatesBuilder {
             env,
             uses: Vec::new(),
@@ -102,6 +104,7 @@ impl TemplatesBuilder {
     }
 
     fn add(&mut self, name: &'static str, key: &str, source: String) -> Result<(), String> {
+        crate::template::check_nesting(&source).map_err(|e| format!("template error: {e}"))?;
         self.env
             .add_template_owned(name, source)
             .map_err(|e| format!("template error: {}", describe(&e)))?;
@@ -259,7 +262,7 @@ impl ResponseTemplates {
     pub fn render(&self, name: &str, ctx: &Value) -> Result<String, String> {
         self.env
             .get_template(name)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| crate::template::render_bounded(&t, ctx))
             .map_err(|e| describe(&e))
     }
 }

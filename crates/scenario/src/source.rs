@@ -152,12 +152,20 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     Some((key, expected))
 }
 
+/// The longest word [`closest`] looks for a suggestion for.
+const MAX_SUGGESTED_LEN: usize = 200;
+
 /// The closest candidate, when it is close enough (Jaro-Winkler >= 0.8); ranked by
 /// normalized edit distance; on a tie the earlier candidate wins (callers list the
 /// most likely ones first, e.g. the class's own variables before the builtins).
 /// The one "did you mean" of the project: scenario keys here, config keys, stage keys,
 /// class names and criteria metrics in the binary.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // No one misspells a name this long; comparing it costs its length times each
+    // candidate's (a 64 KiB key against a hundred options took seconds).
+    if word.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let jw = strsim::jaro_winkler(word, c);

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use minijinja::{AutoEscape, Environment, Error, UndefinedBehavior, Value};
+use minijinja::value::{Kwargs, Rest, StringInput};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
 
 use crate::error::{Location, ScenarioError};
 use crate::template_check;
@@ -39,8 +40,206 @@ impl Template {
     ) -> Result<Cow<'a, str>, Error> {
         match self {
             Template::Static(s) => Ok(Cow::Borrowed(s)),
-            Template::Dynamic(name) => env.get_template(name)?.render(ctx).map(Cow::Owned),
+            Template::Dynamic(name) => {
+                render_bounded(&env.get_template(name)?, ctx).map(Cow::Owned)
+            }
         }
+    }
+}
+
+/// The deepest nesting of `(` a template may have: minijinja's own limit on nested
+/// expressions. Its parser guards expressions, but not the targets of `{% for %}` and
+/// `{% set %}`: `{% for ((((...` 10,000 deep overflowed the stack and aborted the process.
+pub(crate) const MAX_NESTING: usize = 500;
+
+/// Refuses a template whose `(` nest deeper than [`MAX_NESTING`].
+pub(crate) fn check_nesting(source: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    for b in source.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(format!("parentheses nest more than {MAX_NESTING} deep"));
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The largest count or width a builtin filter may take: minijinja allocates it up front
+/// (`indent`, `tojson(indent=...)`) or loops over it outside its fuel (`batch`,
+/// `slice`), so `{{ x | indent(10**15) }}` aborted the process on a failed allocation;
+/// `format`'s widths likewise.
+pub(crate) const MAX_FILTER_SIZE: usize = 100_000;
+
+fn within(filter: &str, n: usize) -> Result<(), Error> {
+    if n > MAX_FILTER_SIZE {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{filter}({n}) is over {MAX_FILTER_SIZE}"),
+        ));
+    }
+    Ok(())
+}
+
+fn batch(state: &State, value: Value, count: usize, fill: Option<Value>) -> Result<Value, Error> {
+    within("batch", count)?;
+    minijinja::filters::batch(state, value, count, fill)
+}
+
+fn slice(state: &State, value: Value, count: usize, fill: Option<Value>) -> Result<Value, Error> {
+    within("slice", count)?;
+    minijinja::filters::slice(state, value, count, fill)
+}
+
+fn indent(
+    value: StringInput<'_>,
+    width: Option<usize>,
+    first: Option<bool>,
+    blank: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let given = match width {
+        Some(w) => Some(w),
+        None => kwargs.peek::<Option<usize>>("width")?,
+    };
+    within("indent", given.unwrap_or(0))?;
+    minijinja::filters::indent(value, width, first, blank, kwargs)
+}
+
+fn tojson(value: &Value, indent: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let given = match &indent {
+        Some(i) => Some(i.clone()),
+        None => kwargs.peek::<Option<Value>>("indent")?,
+    };
+    if let Some(n) = given.as_ref().and_then(Value::as_usize) {
+        within("tojson", n)?;
+    }
+    minijinja::filters::tojson(value, indent, kwargs)
+}
+
+fn format(state: &State, format_str: &Value, args: Rest<Value>) -> Result<Value, Error> {
+    if let Some(text) = format_str.as_str() {
+        check_format_widths(text)?;
+    }
+    minijinja::filters::format(state, format_str, args)
+}
+
+/// The widths and precisions of a printf-style format (`%(name)-10.3f`) are sizes too:
+/// `'%999999999999999s' | format(x)` aborted the process on a failed allocation.
+fn check_format_widths(text: &str) -> Result<(), Error> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if bytes.get(i) == Some(&b'%') {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i) == Some(&b'(') {
+            while i < bytes.len() && bytes[i] != b')' {
+                i += 1;
+            }
+            i += 1;
+        }
+        while i < bytes.len() && b"-+ #0".contains(&bytes[i]) {
+            i += 1;
+        }
+        // The width, then the precision after a `.`.
+        loop {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = text.get(start..i).unwrap_or("");
+            within(
+                "format",
+                digits
+                    .parse()
+                    .unwrap_or(if digits.is_empty() { 0 } else { usize::MAX }),
+            )?;
+            if bytes.get(i) != Some(&b'.') {
+                break;
+            }
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the builtin filters that take a size with ones that refuse a huge size.
+pub(crate) fn add_size_guards(env: &mut Environment<'_>) {
+    env.add_filter("format", format);
+    env.add_filter("batch", batch);
+    env.add_filter("slice", slice);
+    env.add_filter("indent", indent);
+    env.add_filter("tojson", tojson);
+}
+
+/// The most instructions one render may run (minijinja's fuel): a loop of loops ends in
+/// an error instead of holding a user for hours. Ten million is about a million loop
+/// rounds, well under a second in a release build.
+pub(crate) const MAX_FUEL: u64 = 10_000_000;
+
+/// The most bytes one render may write: `{% for i in range(100000) %}{{ 'x' * 99999999
+/// }}{% endfor %}` ends in an error instead of taking all memory.
+pub(crate) const MAX_RENDERED: usize = 64 * 1024 * 1024;
+
+/// Renders `template` within [`MAX_RENDERED`] bytes (the environment's fuel bounds its
+/// time); running out of either is an error that says so.
+pub(crate) fn render_bounded(
+    template: &minijinja::Template<'_, '_>,
+    ctx: &Value,
+) -> Result<String, Error> {
+    let mut out = Capped {
+        buf: Vec::new(),
+        over: false,
+    };
+    match template.render_captured_to(ctx, &mut out) {
+        Ok(_) => String::from_utf8(out.buf).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "the rendered text is not UTF-8",
+            )
+        }),
+        Err(_) if out.over => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the rendered text is over {} MiB", MAX_RENDERED >> 20),
+        )),
+        Err(e) if e.kind() == ErrorKind::OutOfFuel => Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("the template ran over {MAX_FUEL} steps (a loop too long?)"),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// A buffer that refuses to grow past [`MAX_RENDERED`], and says it did.
+struct Capped {
+    buf: Vec<u8>,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + buf.len() > MAX_RENDERED {
+            self.over = true;
+            return Err(std::io::Error::other("over the cap"));
+        }
+        self.buf.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -70,6 +269,8 @@ impl TemplateCompiler {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_keep_trailing_newline(true);
+        env.set_fuel(Some(MAX_FUEL));
+        add_size_guards(&mut env);
         add_functions(&mut env, &clock);
         env.add_global("vars", Value::from_serialize(&options.vars));
         TemplateCompiler {
@@ -90,6 +291,10 @@ impl TemplateCompiler {
         if is_plain(source) {
             return Ok((Template::Static(source.into()), BTreeSet::new()));
         }
+        check_nesting(source).map_err(|message| ScenarioError::Template {
+            at: at.clone(),
+            message,
+        })?;
         let name = format!("{}:{}", at.file.display(), at.key);
         self.env
             .add_template_owned(name.clone(), source.to_string())
@@ -155,7 +360,6 @@ pub(crate) fn describe(e: &Error) -> String {
 mod tests {
     use super::*;
     use crate::template_check::{BUILTIN_FILTERS, BUILTIN_TESTS, CUSTOM_FILTERS};
-    use minijinja::ErrorKind;
     use std::path::PathBuf;
     use std::sync::atomic::Ordering;
 

@@ -1,13 +1,18 @@
 //! Middleware that makes a handler's answer an app instance's answer: picks the
 //! instance (round-robin, or pinned by `/{instance}/...`), queues on the concurrency
-//! limit, spends the service time, injects failures, and stamps `X-Instance-ID`.
+//! limit, spends the service time, injects slow answers, dropped connections and
+//! failures, and stamps `X-Instance-ID`.
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body::Frame;
 
 use super::{pause, validate::detail, INSTANCE_HEADER};
 use crate::state::{DemoState, Instance};
@@ -53,6 +58,10 @@ async fn serve_as(state: &DemoState, instance: Instance, mut req: Request, next:
         None => None,
     };
     pause(state.service_time()).await;
+    pause(state.slow_extra()).await;
+    if state.should_drop() {
+        return dropped_connection(instance);
+    }
     let mut response = if state.should_fail() {
         detail(StatusCode::INTERNAL_SERVER_ERROR, "injected failure")
     } else {
@@ -63,4 +72,32 @@ async fn serve_as(state: &DemoState, instance: Instance, mut req: Request, next:
         .headers_mut()
         .insert(INSTANCE_HEADER, instance.header);
     response
+}
+
+/// A `200` whose body fails before its first byte: hyper then closes the connection
+/// without sending the answer (curl: "Empty reply from server").
+fn dropped_connection(instance: Instance) -> Response {
+    let mut response = Response::new(Body::new(Severed));
+    response
+        .headers_mut()
+        .insert(INSTANCE_HEADER, instance.header);
+    response
+}
+
+/// A body that is an I/O error.
+struct Severed;
+
+impl HttpBody for Severed {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "injected connection drop",
+        ))))
+    }
 }
