@@ -2,9 +2,10 @@
 HOST ?= http://localhost:8080
 BIN := target/release/locust-rs
 
-.PHONY: demo test build fuzz load-test load-test-stress load-test-cache load-test-spike load-test-all load-test-ui health reports-clean lint bench bench-smoke
+.PHONY: demo test build fuzz load-test load-test-stress load-test-cache load-test-spike load-test-all load-test-ui health reports-clean lint bench bench-smoke soak
 
 build:
+	./scripts/build-deps.sh
 	cargo build --release --locked
 
 ## Build, then run the basic profile against the built-in demo target (no docker needed).

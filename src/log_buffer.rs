@@ -20,12 +20,28 @@ pub fn recent() -> Vec<String> {
     locust_stats::lock(lines()).iter().cloned().collect()
 }
 
+/// Lines remembered since the process started (the kept ones are the last of them).
+static TOTAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn remember(text: &str) {
     let mut kept = locust_stats::lock(lines());
     if kept.len() == KEPT_LINES {
         kept.pop_front();
     }
     kept.push_back(text.to_string());
+    TOTAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The kept lines logged after the first `seen` (at most the last `max` of them), and
+/// the count to pass next time: what a worker's `logs` message sends.
+pub fn since(seen: u64, max: usize) -> (Vec<String>, u64) {
+    let kept = locust_stats::lock(lines());
+    let total = TOTAL.load(std::sync::atomic::Ordering::Relaxed);
+    let new = usize::try_from(total.saturating_sub(seen))
+        .unwrap_or(usize::MAX)
+        .min(kept.len())
+        .min(max);
+    (kept.iter().skip(kept.len() - new).cloned().collect(), total)
 }
 
 /// Wraps the real destination's `MakeWriter`.

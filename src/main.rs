@@ -21,6 +21,7 @@ mod signals;
 mod sinks;
 mod task_ratio;
 mod web;
+mod worker;
 
 use std::process::ExitCode;
 

@@ -14,7 +14,7 @@ use crate::judge::Judge;
 use crate::logging::MAIN;
 use crate::plan::{self, Plan, PlanError};
 use crate::sinks::report::ReportContext;
-use crate::{demo, exit, fd_limit, logging, probe, task_ratio, web};
+use crate::{demo, exit, fd_limit, logging, probe, task_ratio, web, worker};
 
 /// An error and the exit code it maps to.
 pub struct Failure {
@@ -54,6 +54,9 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
     if settings.show_task_ratio_json {
         println!("{}", task_ratio::json(&plan.class_refs(), cli.users));
         return Ok(exit::OK);
+    }
+    if cli.worker {
+        return run_worker(settings, plan, &cli);
     }
     if let Some(names) = settings.phases.clone() {
         return phases::run(&cli, &cwd, settings, &names);
@@ -113,6 +116,27 @@ fn run_web(
             server.shutdown().await;
         }
         Ok(code)
+    })
+}
+
+/// `--worker`: serve a Locust master until it says quit.
+fn run_worker(settings: Settings, plan: Plan, cli: &Cli) -> Result<i32, Failure> {
+    let judge = Judge::prepare(&settings, &plan).map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
+    let master = worker::MasterAddr {
+        host: cli.master_host.clone(),
+        port: cli.master_port,
+    };
+    let plan = worker::WorkerPlan {
+        settings,
+        classes: plan.classes,
+        run_steps: plan.run_steps,
+        cache: judge.cache_role.clone(),
+    };
+    runtime()?.block_on(async move {
+        tracing::info!(target: MAIN, "Starting locust-rs {} as a worker of {}:{}", env!("CARGO_PKG_VERSION"), master.host, master.port);
+        worker::run(plan, &master)
+            .await
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))
     })
 }
 

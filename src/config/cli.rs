@@ -101,6 +101,28 @@ pub struct Cli {
     #[arg(short = 'l', long = "list", action = ArgAction::SetTrue)]
     pub list: bool,
 
+    /// Run as a worker of a Locust master (Python Locust 2.x or locust-rs)
+    #[arg(long = "worker", env = "LOCUST_MODE_WORKER", action = ArgAction::SetTrue)]
+    pub worker: bool,
+
+    /// Hostname of the Locust master node to connect to (--worker)
+    #[arg(
+        long = "master-host",
+        env = "LOCUST_MASTER_NODE_HOST",
+        value_name = "MASTER_NODE_HOST",
+        default_value = "127.0.0.1"
+    )]
+    pub master_host: String,
+
+    /// Port to connect to on the master node (--worker)
+    #[arg(
+        long = "master-port",
+        env = "LOCUST_MASTER_NODE_PORT",
+        value_name = "MASTER_NODE_PORT",
+        default_value_t = 5557
+    )]
+    pub master_port: u16,
+
     /// Disable the web interface, and start the test immediately
     #[arg(long = "headless", env = "LOCUST_HEADLESS", action = ArgAction::SetTrue)]
     pub headless: bool,
