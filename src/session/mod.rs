@@ -61,8 +61,10 @@ struct Aborted {
 struct Figures {
     recorder: Recorder,
     stats: Mutex<Stats>,
-    /// What was recorded since the last `take_delta`.
-    delta: Mutex<Stats>,
+    /// What was recorded since the last `take_delta`; None until the first call, so a
+    /// run whose deltas nobody takes (all but a worker's) keeps no second full copy of
+    /// the figures, whose per-second maps would grow all run long.
+    delta: Mutex<Option<Stats>>,
     history: Mutex<History>,
     cache: CacheRole,
     full_history: bool,
@@ -73,8 +75,12 @@ impl Figures {
     fn drain(&self) {
         let mut fresh = Stats::new(epoch_now(), self.full_history);
         fresh.absorb(&self.recorder);
+        // The delta's lock is held across both, so `take_delta` never counts twice.
+        let mut delta = lock(&self.delta);
         *lock(&self.stats) += &fresh;
-        *lock(&self.delta) += &fresh;
+        if let Some(delta) = delta.as_mut() {
+            *delta += &fresh;
+        }
     }
 
     fn sample_history(&self, stats: &Stats, users: u64, now: f64) {
@@ -124,7 +130,7 @@ impl Session {
         let figures = Arc::new(Figures {
             recorder: recorder.clone(),
             stats: Mutex::new(Stats::new(started, full_history)),
-            delta: Mutex::new(Stats::new(started, full_history)),
+            delta: Mutex::new(None),
             history: Mutex::new(History::default()),
             cache,
             full_history,
@@ -150,6 +156,7 @@ impl Session {
         let ticker = tokio::spawn(ticker::run(ticker::Ticker {
             abort: abort.map(|watch| (watch, aborted.clone())),
             started,
+            origin: tokio::time::Instant::now(),
             stop: ticker_stop.clone(),
             figures: figures.clone(),
             status: status.clone(),
@@ -258,7 +265,12 @@ impl Session {
     pub fn take_delta(&self) -> Stats {
         self.figures.drain();
         let fresh = Stats::new(epoch_now(), self.figures.full_history);
-        std::mem::replace(&mut *lock(&self.figures.delta), fresh)
+        let mut delta = lock(&self.figures.delta);
+        // The first call hands out everything so far.
+        match delta.replace(fresh) {
+            Some(delta) => delta,
+            None => lock(&self.figures.stats).clone(),
+        }
     }
 
     /// Runs `read` on figures that include every request answered so far.

@@ -124,6 +124,21 @@ async fn commands_set_the_users_and_stop_finishes_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_delta_is_kept_until_one_is_taken() {
+    // A headless or web run never takes deltas: a second copy of the figures, its
+    // per-second maps growing every second, would only cost memory (the soak's growth).
+    let (session, server, _dir) = session("3").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    session.figures.drain();
+    assert!(lock(&session.figures.delta).is_none());
+    let first = session.take_delta();
+    assert!(first.total().num_requests > 0);
+    assert!(lock(&session.figures.delta).is_some());
+    session.finish(StopReason::Stopped).await;
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deltas_add_up_to_the_whole_run() {
     let (session, server, _dir) = session("3").await;
     let mut summed = Stats::new(epoch_now(), false);

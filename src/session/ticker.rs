@@ -39,15 +39,19 @@ pub(super) struct Ticker {
     pub abort: Option<(AbortWatch, Arc<Aborted>)>,
     /// When the session started (epoch seconds), for the criteria's `after` delays.
     pub started: f64,
+    /// The instant the tick grid counts from: taken before the load begins.
+    pub origin: tokio::time::Instant,
 }
 
 /// Runs until stopped; hands the periodic sinks back for their last rows.
 pub(super) async fn run(mut ticker: Ticker) -> Periodic {
-    let mut interval = tokio::time::interval(TICK);
+    // The grid starts where the session does, before its load: a ramp begun after it
+    // has its steps fall just after the ticks, so tick k holds steps 0..k-1 (10, 20,
+    // 30 ...) whichever task the runtime happens to run first.
+    let mut interval = tokio::time::interval_at(ticker.origin + TICK, TICK);
     // Skip keeps the ticks on their grid: a late tick does not shift the ones after it
     // against the ramp's steps (`await_due_step`).
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    interval.tick().await;
     let mut seen_ramps = 0;
     let mut ticks: u64 = 0;
     loop {
