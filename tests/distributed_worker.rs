@@ -38,6 +38,18 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A headless Locust master on 127.0.0.1:`port` reading master.py, writing `m_*.csv`.
+fn headless_master<'a>(port: &'a str, load: &[&'a str]) -> Vec<&'a str> {
+    let base = ["-f", "master.py", "--master", "--headless", "--csv", "m"];
+    let bind = [
+        "--master-bind-host",
+        "127.0.0.1",
+        "--master-bind-port",
+        port,
+    ];
+    [&base[..], load, &bind[..]].concat()
+}
+
 async fn worker(dir: &Path, host: &str, port: u16) -> Output {
     let port = port.to_string();
     run_in(
@@ -64,26 +76,10 @@ async fn a_locust_master_counts_exactly_what_two_workers_sent() {
     let url = server.base_url();
     let port = free_port();
     let port_text = port.to_string();
-    let args = [
-        "-f",
-        "master.py",
-        "--master",
-        "--headless",
-        "-u",
-        "6",
-        "-r",
-        "3",
-        "-t",
-        "6s",
-        "--expect-workers",
-        "2",
-        "--master-bind-host",
-        "127.0.0.1",
-        "--master-bind-port",
+    let args = headless_master(
         &port_text,
-        "--csv",
-        "m",
-    ];
+        &["-u", "6", "-r", "3", "-t", "6s", "--expect-workers", "2"],
+    );
     let master = locust_in(dir.path(), &args);
     let (master, one, two) = tokio::join!(
         master,
@@ -140,26 +136,10 @@ async fn a_class_the_worker_does_not_define_is_an_error_on_both_sides() {
     let server = demo().await;
     let port = free_port();
     let port_text = port.to_string();
-    let args = [
-        "-f",
-        "master.py",
-        "--master",
-        "--headless",
-        "-u",
-        "2",
-        "-r",
-        "2",
-        "-t",
-        "3s",
-        "--expect-workers",
-        "1",
-        "--master-bind-host",
-        "127.0.0.1",
-        "--master-bind-port",
+    let args = headless_master(
         &port_text,
-        "--csv",
-        "m",
-    ];
+        &["-u", "2", "-r", "2", "-t", "3s", "--expect-workers", "1"],
+    );
     let master = locust_in(dir.path(), &args);
     let url = server.base_url();
     let (master, one) = tokio::join!(master, worker(dir.path(), &url, port));

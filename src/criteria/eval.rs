@@ -357,11 +357,8 @@ mod tests {
         stats
     }
 
-    fn verdicts(texts: &[&str]) -> Vec<Verdict> {
-        verdicts_with(texts, None)
-    }
-
-    fn verdicts_with(texts: &[&str], corrected: Option<&Stats>) -> Vec<Verdict> {
+    /// The fixed result with its cache (HIT/MISS) and instance summaries.
+    fn fixed_with_labels() -> (Stats, CacheSummary, BalanceSummary) {
         let stats = fixed();
         let role = CacheRole {
             header: 0,
@@ -370,6 +367,15 @@ mod tests {
         };
         let cache = role.summarize(stats.labels().header(0));
         let balance = balance(stats.labels().header(1), None);
+        (stats, cache, balance)
+    }
+
+    fn verdicts(texts: &[&str]) -> Vec<Verdict> {
+        verdicts_with(texts, None)
+    }
+
+    fn verdicts_with(texts: &[&str], corrected: Option<&Stats>) -> Vec<Verdict> {
+        let (stats, cache, balance) = fixed_with_labels();
         let criteria: Vec<Criterion> = texts.iter().map(|t| parse(t).unwrap()).collect();
         evaluate(
             &criteria,
@@ -479,14 +485,7 @@ mod tests {
     /// request (Locust's tables), which overstates a paced run.
     #[test]
     fn rps_is_judged_over_the_runs_length() {
-        let stats = fixed();
-        let role = CacheRole {
-            header: 0,
-            hit: vec!["HIT".into()],
-            miss: vec!["MISS".into()],
-        };
-        let cache = role.summarize(stats.labels().header(0));
-        let balance = balance(stats.labels().header(1), None);
+        let (stats, cache, balance) = fixed_with_labels();
         let over = |run_secs: Option<f64>| {
             let figures = Figures {
                 stats: &stats,
@@ -582,14 +581,7 @@ mod tests {
 
     #[test]
     fn abort_criteria_wait_for_their_delays_and_for_data() {
-        let stats = fixed();
-        let role = CacheRole {
-            header: 0,
-            hit: vec!["HIT".into()],
-            miss: vec!["MISS".into()],
-        };
-        let cache = role.summarize(stats.labels().header(0));
-        let balance = balance(stats.labels().header(1), None);
+        let (stats, cache, balance) = fixed_with_labels();
         let figures = Figures {
             stats: &stats,
             corrected: None,

@@ -82,7 +82,6 @@ pub fn map<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng};
 
     #[test]
     fn round_trip_and_locusts_bytes() {
@@ -99,35 +98,25 @@ mod tests {
 
     #[test]
     fn fuzz_hostile_frames_are_errors_never_panics() {
-        let seed = [
-            Message::new(
-                "spawn",
-                map([("user_classes_count", map([("A", Value::from(3))]))]),
-                "w",
-            )
-            .encode(),
+        use locust_scenario::fuzz::{cases, mutated, run_case, Rng};
+        let spawn = map([("user_classes_count", map([("A", Value::from(3))]))]);
+        let seeds = [
+            Message::new("spawn", spawn, "w").encode(),
             Message::new("heartbeat", Value::Nil, "w").encode(),
+            // Huge announced lengths: array32, map32 and str32 headers.
+            vec![0x93, 0xdd, 0xff, 0xff, 0xff, 0xff],
+            vec![
+                0x93, 0xa5, 0x73, 0x74, 0x61, 0x74, 0x73, 0xdf, 0xff, 0xff, 0xff, 0xff,
+            ],
+            vec![0x93, 0xdb, 0xff, 0xff, 0xff, 0xff],
         ];
-        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
-        let cases: usize = std::env::var("LOCUST_RS_FUZZ_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(20_000);
-        for _ in 0..cases {
-            let mut frame = seed[rng.random_range(0..seed.len())].clone();
-            for _ in 0..rng.random_range(1..4) {
-                match rng.random_range(0..4) {
-                    0 if !frame.is_empty() => {
-                        let i = rng.random_range(0..frame.len());
-                        frame[i] = rng.random();
-                    }
-                    1 => frame.truncate(rng.random_range(0..=frame.len())),
-                    // A huge announced length: array32/map32/str32 headers.
-                    2 => frame.extend_from_slice(&[0xdd, 0xff, 0xff, 0xff, 0xff]),
-                    _ => frame.insert(rng.random_range(0..=frame.len()), rng.random()),
-                }
-            }
-            let _ = Message::decode(&frame);
+        let corpus: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+        let mut rng = Rng(13);
+        for case in 0..cases(20_000, 1) {
+            let frame = mutated(&mut rng, &corpus, &[]);
+            run_case("fuzz_hostile_frames", case, &frame, || {
+                Message::decode(&frame).ok()
+            });
         }
         assert!(Message::decode(&[0xdd, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(Message::decode(&[0x91; 10_000]).is_err(), "deep nesting");
