@@ -21,6 +21,8 @@ pub enum StopReason {
     ShapeDone,
     /// Stopped from the web UI (its Stop button, `/stop`, or its run time).
     Stopped,
+    /// A master's last worker quit or went missing while the test ran.
+    WorkersGone,
     /// Not ended: a report asked for while the test runs.
     StillRunning,
     /// An `abort` criterion (its index among the run's criteria) failed while the run

@@ -6,37 +6,14 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
+use common::distributed::*;
 use common::locust::*;
 use common::*;
 
-const SCENARIO: &str = r#"
-[users.Reader]
-wait_time = "constant(0.05)"
-[[users.Reader.tasks]]
-name = "health"
-request = { path = "/health" }
-[[users.Reader.tasks]]
-name = "missing"
-request = { path = "/nothing-here" }
-[[users.Reader.tasks]]
-name = "boom"
-weight = 1
-steps = [{ fail = "out of stock" }]
-"#;
+const SCENARIO: &str = READER;
 
 /// The master only needs the class names (and weights): the workers run the scenario.
 const NAMES_ONLY: &str = "from locust import User, task\n\n\nclass Reader(User):\n    @task\n    def t(self):\n        pass\n";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A headless Locust master on 127.0.0.1:`port` reading master.py, writing `m_*.csv`.
 fn headless_master<'a>(port: &'a str, load: &[&'a str]) -> Vec<&'a str> {
@@ -48,23 +25,6 @@ fn headless_master<'a>(port: &'a str, load: &[&'a str]) -> Vec<&'a str> {
         port,
     ];
     [&base[..], load, &bind[..]].concat()
-}
-
-async fn worker(dir: &Path, host: &str, port: u16) -> Output {
-    let port = port.to_string();
-    run_in(
-        dir,
-        &[
-            "--worker",
-            "-f",
-            "s.toml",
-            "-H",
-            host,
-            "--master-port",
-            &port,
-        ],
-    )
-    .await
 }
 
 #[tokio::test]

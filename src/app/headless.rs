@@ -12,11 +12,20 @@ use locust_stats::{epoch_now, Stats};
 use crate::config::Settings;
 use crate::judge::{self, Judge};
 use crate::logging::MAIN;
+use crate::master::Master;
 use crate::outcome::{RunSummary, StopReason};
-use crate::session::Session;
+use crate::session::{Outputs, Session};
 use crate::sinks::console::Console;
 use crate::sinks::report::{self, ReportContext};
 use crate::sinks::{self, open_model, Periodic};
+
+/// Where the users of a headless run run.
+pub enum UsersAt<'a> {
+    /// In this process (with the scenario files' setup and teardown steps).
+    Here(&'a [RunSteps]),
+    /// On the workers of this master.
+    Workers(&'a Master),
+}
 
 pub struct RunOutcome {
     pub exit_code: i32,
@@ -28,7 +37,7 @@ pub struct RunOutcome {
 pub async fn headless(
     settings: &Settings,
     classes: Vec<Arc<UserClass>>,
-    run_steps: &[RunSteps],
+    users: UsersAt<'_>,
     judge: &Judge,
     context: &ReportContext,
 ) -> anyhow::Result<RunOutcome> {
@@ -46,16 +55,37 @@ pub async fn headless(
     if settings.spec.stages.is_some() && settings.users_on_command_line {
         tracing::warn!(target: MAIN, "The profile defines stages (a load shape) but -u/--users or -r/--spawn-rate was given: ignoring them, the stages set the user count");
     }
-    let session = Session::start(
-        settings.spec.clone(),
-        classes,
-        run_steps,
-        Periodic::new(console.clone(), csv),
-        judge.cache_role.clone(),
-        settings.output.csv_full_history,
-        judge.abort_watch(settings),
-    )
-    .await?;
+    let outputs = Outputs {
+        periodic: Periodic::new(console.clone(), csv),
+        cache: judge.cache_role.clone(),
+        full_history: settings.output.csv_full_history,
+        abort: judge.abort_watch(settings),
+    };
+    let session = match users {
+        UsersAt::Here(run_steps) => {
+            Session::start(
+                settings.spec.clone(),
+                classes,
+                run_steps,
+                outputs.periodic,
+                outputs.cache,
+                outputs.full_history,
+                outputs.abort,
+            )
+            .await?
+        }
+        UsersAt::Workers(master) => {
+            let attach = |session: &Arc<Session>| master.attach(session.clone());
+            Session::start_on_workers(
+                master.workers(),
+                settings.spec.clone(),
+                classes,
+                outputs,
+                attach,
+            )
+            .await?
+        }
+    };
 
     // The open model ends with its schedule (and the iterations still in flight).
     let run_time = settings.spec.run_time.filter(|_| !session.is_open_model());
@@ -102,6 +132,7 @@ fn log_end(reason: StopReason, open_model: bool) {
         StopReason::Interrupt
         | StopReason::Iterations
         | StopReason::Stopped
+        | StopReason::WorkersGone
         | StopReason::StillRunning
         | StopReason::Aborted { .. } => {}
     }

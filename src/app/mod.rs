@@ -4,11 +4,13 @@
 //! builds the plan and prepares the criteria and report context before any request.
 
 pub mod headless;
+mod master;
 mod phases;
 
 use std::path::PathBuf;
 
 use crate::config::cli::Cli;
+use crate::config::distributed::Role;
 use crate::config::{self, Settings};
 use crate::judge::Judge;
 use crate::logging::MAIN;
@@ -55,8 +57,16 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
         println!("{}", task_ratio::json(&plan.class_refs(), cli.users));
         return Ok(exit::OK);
     }
-    if cli.worker {
-        return run_worker(settings, plan, &cli);
+    if let Role::Worker {
+        master_host,
+        master_port,
+    } = &settings.role
+    {
+        let master = worker::MasterAddr {
+            host: master_host.clone(),
+            port: *master_port,
+        };
+        return run_worker(settings, plan, master);
     }
     if let Some(names) = settings.phases.clone() {
         return phases::run(&cli, &cwd, settings, &names);
@@ -64,6 +74,10 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
     check_runnable(&settings, &plan)?;
     open_files_for(&settings);
     let (judge, report) = prepare(&settings, &plan)?;
+    if let Role::Master(master) = &settings.role {
+        let master = master.clone();
+        return master::run(settings, master, plan, judge, &report, &cli);
+    }
     if !settings.headless {
         return run_web(settings, plan, judge, report, cli, cwd);
     }
@@ -120,12 +134,8 @@ fn run_web(
 }
 
 /// `--worker`: serve a Locust master until it says quit.
-fn run_worker(settings: Settings, plan: Plan, cli: &Cli) -> Result<i32, Failure> {
+fn run_worker(settings: Settings, plan: Plan, master: worker::MasterAddr) -> Result<i32, Failure> {
     let judge = Judge::prepare(&settings, &plan).map_err(|e| Failure::new(exit::USAGE_ERROR, e))?;
-    let master = worker::MasterAddr {
-        host: cli.master_host.clone(),
-        port: cli.master_port,
-    };
     let plan = worker::WorkerPlan {
         settings,
         classes: plan.classes,
@@ -140,7 +150,7 @@ fn run_worker(settings: Settings, plan: Plan, cli: &Cli) -> Result<i32, Failure>
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -148,7 +158,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 }
 
 /// `--demo`: the built-in target on a free 127.0.0.1 port becomes the host.
-async fn start_demo(
+pub(super) async fn start_demo(
     settings: &mut Settings,
     cli: &Cli,
 ) -> Result<Option<locust_demo_target::DemoServer>, Failure> {
@@ -245,7 +255,8 @@ pub(super) fn run_headless(
         if settings.spec.spawn_rate > 100.0 {
             tracing::warn!(target: MAIN, "Your selected spawn rate is very high (>100), and this is known to sometimes cause issues. Do you really need to ramp up that fast?");
         }
-        let outcome = headless::headless(&settings, plan.classes, &plan.run_steps, &judge, report)
+        let users = headless::UsersAt::Here(&plan.run_steps);
+        let outcome = headless::headless(&settings, plan.classes, users, &judge, report)
             .await
             .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
         if let Some(server) = demo {

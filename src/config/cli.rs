@@ -105,23 +105,57 @@ pub struct Cli {
     #[arg(long = "worker", env = "LOCUST_MODE_WORKER", action = ArgAction::SetTrue)]
     pub worker: bool,
 
-    /// Hostname of the Locust master node to connect to (--worker)
+    /// Hostname of the Locust master node to connect to (--worker) [default: 127.0.0.1]
     #[arg(
         long = "master-host",
         env = "LOCUST_MASTER_NODE_HOST",
-        value_name = "MASTER_NODE_HOST",
-        default_value = "127.0.0.1"
+        value_name = "MASTER_NODE_HOST"
     )]
-    pub master_host: String,
+    pub master_host: Option<String>,
 
-    /// Port to connect to on the master node (--worker)
+    /// Port to connect to on the master node (--worker) [default: 5557]
     #[arg(
         long = "master-port",
         env = "LOCUST_MASTER_NODE_PORT",
-        value_name = "MASTER_NODE_PORT",
-        default_value_t = 5557
+        value_name = "MASTER_NODE_PORT"
     )]
-    pub master_port: u16,
+    pub master_port: Option<u16>,
+
+    /// Run as the master of distributed load generation: workers (locust-rs or Python Locust) connect and run the users
+    #[arg(long = "master", env = "LOCUST_MODE_MASTER", action = ArgAction::SetTrue)]
+    pub master: bool,
+
+    /// Interface the master listens on for workers ('*' for all) [default: 127.0.0.1]
+    #[arg(
+        long = "master-bind-host",
+        env = "LOCUST_MASTER_BIND_HOST",
+        value_name = "MASTER_BIND_HOST"
+    )]
+    pub master_bind_host: Option<String>,
+
+    /// Port the master listens on for workers (0: a free port, logged) [default: 5557]
+    #[arg(
+        long = "master-bind-port",
+        env = "LOCUST_MASTER_BIND_PORT",
+        value_name = "MASTER_BIND_PORT"
+    )]
+    pub master_bind_port: Option<u16>,
+
+    /// Workers a headless master waits for before it starts the test [default: 1]
+    #[arg(
+        long = "expect-workers",
+        env = "LOCUST_EXPECT_WORKERS",
+        value_name = "EXPECT_WORKERS"
+    )]
+    pub expect_workers: Option<u64>,
+
+    /// Seconds a headless master waits for --expect-workers before giving up (0: forever)
+    #[arg(
+        long = "expect-workers-max-wait",
+        env = "LOCUST_EXPECT_WORKERS_MAX_WAIT",
+        value_name = "EXPECT_WORKERS_MAX_WAIT"
+    )]
+    pub expect_workers_max_wait: Option<u64>,
 
     /// Disable the web interface, and start the test immediately
     #[arg(long = "headless", env = "LOCUST_HEADLESS", action = ArgAction::SetTrue)]

@@ -68,6 +68,14 @@ pub(crate) const KNOWN_KEYS: &[&str] = &[
     "web-auth-file",
     "web-allowed-hosts",
     "web-cors",
+    "worker",
+    "master-host",
+    "master-port",
+    "master",
+    "master-bind-host",
+    "master-bind-port",
+    "expect-workers",
+    "expect-workers-max-wait",
 ];
 
 /// Fills unset fields of `cli` from config entries (earlier sources already won).
@@ -212,6 +220,32 @@ fn apply_entry(cli: &mut Cli, entry: &ConfigEntry) -> Result<(), SettingsError> 
         "web-auth-file" => fill(&mut cli.web_auth_file, text)?,
         "web-allowed-hosts" => fill(&mut cli.web_allowed_hosts, || Ok(list().join(",")))?,
         "web-cors" => fill(&mut cli.web_cors, || Ok(list().join(",")))?,
+        "worker" => cli.worker |= boolean()?,
+        "master" => cli.master |= boolean()?,
+        "master-host" => fill(&mut cli.master_host, text)?,
+        "master-bind-host" => fill(&mut cli.master_bind_host, text)?,
+        "master-port" | "master-bind-port" => {
+            let port = text()?
+                .parse()
+                .map_err(|_| bad("expected a port number (0..65535)".into()))?;
+            let slot = if key == "master-port" {
+                &mut cli.master_port
+            } else {
+                &mut cli.master_bind_port
+            };
+            fill(slot, || Ok(port))?;
+        }
+        "expect-workers" | "expect-workers-max-wait" => {
+            let n = text()?
+                .parse()
+                .map_err(|_| bad("expected a whole number".into()))?;
+            let slot = if key == "expect-workers" {
+                &mut cli.expect_workers
+            } else {
+                &mut cli.expect_workers_max_wait
+            };
+            fill(slot, || Ok(n))?;
+        }
         "autostart" => cli.autostart |= boolean()?,
         "headless" => cli.headless |= boolean()?,
         "headful" => cli.headful |= boolean()?,

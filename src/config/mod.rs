@@ -8,6 +8,7 @@ use std::time::Duration;
 pub mod arrival;
 pub mod cli;
 pub mod cli_errors;
+pub mod distributed;
 pub mod file;
 #[cfg(test)]
 mod fuzz_tests;
@@ -66,6 +67,8 @@ pub struct Settings {
     pub criteria: Vec<criteria::Source>,
     pub labels: LabelSettings,
     pub web: crate::config::web::WebSettings,
+    /// Standalone, a worker of a master, or a master of workers.
+    pub role: distributed::Role,
 }
 
 /// The command line as typed, quoted where needed, for the report.
@@ -285,6 +288,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
     }
     let labels = label_settings(&cli)?;
     let web = crate::config::web::from_cli(&cli)?;
+    let role = distributed::from_cli(&cli)?;
     let http = crate::config::http::from_cli(&cli, |k| std::env::var(k).ok())?;
     let locustfile = cli
         .locustfile
@@ -349,6 +353,7 @@ fn finish(cli: Cli, profile_description: Option<String>) -> Result<Settings, Set
         phases: None,
         criteria: Vec::new(),
         web,
+        role,
         labels,
     })
 }

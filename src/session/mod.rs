@@ -11,10 +11,11 @@ mod ticker;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use locust_engine::{LabelHeaders, RunState, RunnerHandle, RunnerStatus, Shared};
+use locust_engine::{LabelHeaders, Placement, RunState, RunnerHandle, RunnerStatus, Shared};
 use locust_scenario::{Action, RunSteps, UserClass};
+use locust_stats::report::wire_read::StatsReport;
 use locust_stats::{epoch_now, lock, CacheRole, History, HistoryPoint, Recorder, Stats};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +38,32 @@ pub enum Command {
     SetCounts(BTreeMap<String, u64>),
     /// Stop the users; the session finishes (as `StopReason::Stopped`).
     Stop,
+}
+
+/// Where a session's users run.
+enum Users {
+    /// In this process, as tokio tasks.
+    Here,
+    /// On a master's workers.
+    On(Workers),
+}
+
+/// A master's workers, as its session's runner sees them: who is ready to take users
+/// (the driver updates it as workers come and go), and where the runner's placements
+/// (`spawn` per worker, `stop`) go.
+pub struct Workers {
+    pub ready: watch::Receiver<Vec<String>>,
+    pub placements: mpsc::UnboundedSender<Placement>,
+}
+
+/// Where a session's figures go while it runs, and how it keeps them.
+pub struct Outputs {
+    /// Fed the figures every second (CSV rows, the console table).
+    pub periodic: Periodic,
+    pub cache: CacheRole,
+    pub full_history: bool,
+    /// `abort` criteria judged every second.
+    pub abort: Option<AbortWatch>,
 }
 
 /// What a session publishes about itself.
@@ -125,6 +152,44 @@ impl Session {
         full_history: bool,
         abort: Option<AbortWatch>,
     ) -> anyhow::Result<Arc<Session>> {
+        let outputs = Outputs {
+            periodic,
+            cache,
+            full_history,
+            abort,
+        };
+        Self::begin(Users::Here, spec, classes, run_steps, outputs, |_| {}).await
+    }
+
+    /// A master's session: the users run on `workers`; the figures are what the
+    /// master merges in with `absorb`. The workers run the scenarios' `[[setup]]` and
+    /// `[[teardown]]` themselves.
+    /// `attach` is handed the session before its load begins (so that the master
+    /// merges the workers' first reports into it).
+    pub async fn start_on_workers(
+        workers: Workers,
+        spec: RunSpec,
+        classes: Vec<Arc<UserClass>>,
+        outputs: Outputs,
+        attach: impl FnOnce(&Arc<Session>),
+    ) -> anyhow::Result<Arc<Session>> {
+        Self::begin(Users::On(workers), spec, classes, &[], outputs, attach).await
+    }
+
+    async fn begin(
+        users: Users,
+        spec: RunSpec,
+        classes: Vec<Arc<UserClass>>,
+        run_steps: &[RunSteps],
+        outputs: Outputs,
+        attach: impl FnOnce(&Arc<Session>),
+    ) -> anyhow::Result<Arc<Session>> {
+        let Outputs {
+            periodic,
+            cache,
+            full_history,
+            abort,
+        } = outputs;
         let started = epoch_now();
         let recorder = Recorder::new(worker_shards());
         let figures = Arc::new(Figures {
@@ -149,7 +214,12 @@ impl Session {
             .filter(|r| !r.teardown.is_empty())
             .map(|r| (r.teardown.clone(), host.clone()))
             .collect();
-        let runner = locust_engine::start(classes.clone(), shared.clone(), spec.stop_timeout);
+        let runner = match users {
+            Users::Here => locust_engine::start(classes.clone(), shared.clone(), spec.stop_timeout),
+            Users::On(workers) => {
+                locust_engine::start_on_workers(&classes, workers.ready, workers.placements)
+            }
+        };
         let status = runner.status();
         let ticker_stop = CancellationToken::new();
         let aborted = Arc::new(Aborted::default());
@@ -181,6 +251,7 @@ impl Session {
             finished: Mutex::new(None),
             done: CancellationToken::new(),
         });
+        attach(&session);
         session.begin_load().await;
         Ok(session)
     }
@@ -254,6 +325,16 @@ impl Session {
         }
     }
 
+    /// Ends the load from outside its driver (a master whose workers are gone):
+    /// `ended_by_itself` resolves with `reason`, unless the load ended already.
+    pub fn end_load(&self, reason: StopReason) {
+        let mut slot = lock(&self.aborted.reason);
+        if !self.aborted.fired.is_cancelled() {
+            *slot = Some(reason);
+            self.aborted.fired.cancel();
+        }
+    }
+
     /// Whether the load is an open model (its run time is its schedule's).
     pub fn is_open_model(&self) -> bool {
         self.spec.arrival.is_some()
@@ -271,6 +352,25 @@ impl Session {
             Some(delta) => delta,
             None => lock(&self.figures.stats).clone(),
         }
+    }
+
+    /// Adds a worker's report to the figures (a master's session): its entries, its
+    /// total to the total (as Locust's master does), its errors and labels.
+    pub fn absorb(&self, report: &StatsReport) {
+        let mut stats = lock(&self.figures.stats);
+        for entry in &report.entries {
+            stats.merge_entry(entry);
+        }
+        stats.merge_total(&report.total);
+        for error in &report.errors {
+            stats.merge_error(error);
+        }
+        stats.merge_labels(&report.labels);
+    }
+
+    /// A user's exception on a worker, kept as Locust's master keeps it.
+    pub fn log_exception(&self, node: &str, msg: &str, traceback: &str) {
+        lock(&self.figures.stats).log_exception(node, msg, traceback);
     }
 
     /// Runs `read` on figures that include every request answered so far.

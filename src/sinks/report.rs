@@ -98,6 +98,7 @@ pub fn document(
         StopReason::Interrupt => ("SIGINT", true),
         StopReason::Terminate => ("SIGTERM", true),
         StopReason::Stopped => ("stopped", false),
+        StopReason::WorkersGone => ("workers-gone", true),
         StopReason::StillRunning => ("running", false),
         StopReason::Aborted { .. } => ("aborted", false),
     };

@@ -4,9 +4,7 @@
 //! delta every 3 s in Locust's wire form, `stop` → `client_stopped` → `client_ready`,
 //! `quit` → last `stats` → `quit`. Each test (first spawn to stop) is one `Session`.
 
-mod message;
 mod process;
-mod transport;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,13 +18,13 @@ use tokio::time::Instant;
 use crate::config::Settings;
 use crate::logging::MAIN;
 use crate::outcome::StopReason;
+use crate::protocol::dealer as transport;
+use crate::protocol::message::{field, map, Message};
+use crate::protocol::PROTOCOL_VERSION;
 use crate::session::{Command, Session};
 use crate::sinks::console::Console;
 use crate::sinks::Periodic;
-use message::{field, map, Message};
 
-/// The Locust version whose protocol this worker speaks (sent in `client_ready`).
-pub const PROTOCOL_VERSION: &str = "2.47.0";
 const HEARTBEAT: Duration = Duration::from_secs(1);
 const REPORT: Duration = Duration::from_secs(3);
 /// Locust's WORKER_LOG_REPORT_INTERVAL, and the most lines one `logs` message carries
@@ -227,7 +225,13 @@ impl Worker {
         self.state = "spawning";
         if self.session.is_none() {
             let host = field(data, "host").as_str().map(str::to_string);
-            match self.start_session(host).await {
+            // The master's --stop-timeout, as a Locust worker takes it.
+            let stop_timeout = field(data, "stop_timeout")
+                .as_f64()
+                .or_else(|| field(data, "stop_timeout").as_u64().map(|s| s as f64))
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| Duration::from_secs_f64(s.min(86_400.0)));
+            match self.start_session(host, stop_timeout).await {
                 Ok(session) => self.session = Some(session),
                 Err(e) => {
                     tracing::error!(target: MAIN, "Cannot start the test: {e:#}");
@@ -288,9 +292,16 @@ impl Worker {
         );
     }
 
-    async fn start_session(&self, host: Option<String>) -> anyhow::Result<Arc<Session>> {
+    async fn start_session(
+        &self,
+        host: Option<String>,
+        stop_timeout: Option<Duration>,
+    ) -> anyhow::Result<Arc<Session>> {
         let settings = &self.plan.settings;
         let mut spec = settings.spec.clone();
+        if let Some(stop_timeout) = stop_timeout {
+            spec.stop_timeout = stop_timeout;
+        }
         spec.users = 0;
         spec.stages = None;
         spec.arrival = None;

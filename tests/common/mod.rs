@@ -8,6 +8,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod distributed;
 pub mod error_cases;
 pub mod examples;
 pub mod headless;

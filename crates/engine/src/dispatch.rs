@@ -78,6 +78,41 @@ impl Dispatcher {
     }
 }
 
+/// Workers in Locust's dispatch order (§7.1): sorted by id, each given its index among
+/// the workers of its host (the id up to the first `_`), then sorted by (that index,
+/// id), so that consecutive users land on different hosts first.
+pub fn worker_order(ids: &[String]) -> Vec<String> {
+    let mut by_id: Vec<&String> = ids.iter().collect();
+    by_id.sort();
+    let mut per_host: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut ranked: Vec<(usize, &String)> = by_id
+        .into_iter()
+        .map(|id| {
+            let host = id.split('_').next().unwrap_or("");
+            let slot = per_host.entry(host).or_insert(0);
+            let index = *slot;
+            *slot += 1;
+            (index, id)
+        })
+        .collect();
+    ranked.sort();
+    ranked.into_iter().map(|(_, id)| id.clone()).collect()
+}
+
+/// Users per class on each of `workers` workers when the users of `sequence` (their
+/// classes, in spawn order) are dealt round-robin in dispatch order, as Locust's
+/// UsersDispatcher deals them.
+pub fn deal(sequence: &[usize], classes: usize, workers: usize) -> Vec<Vec<u64>> {
+    let mut dealt = vec![vec![0u64; classes]; workers];
+    if workers == 0 {
+        return dealt;
+    }
+    for (position, &class) in sequence.iter().enumerate() {
+        dealt[position % workers][class] += 1;
+    }
+    dealt
+}
+
 /// The class index of each of the first `count` users, in spawn order.
 #[cfg(test)]
 pub fn user_sequence(classes: &[ClassWeight], count: u64) -> Vec<usize> {
@@ -154,6 +189,24 @@ mod tests {
         assert_eq!(class_counts(&classes, 10), vec![6, 2, 2]);
         assert_eq!(class_counts(&classes, 1), vec![0, 0, 1]);
         assert_eq!(letters(&classes, 4), "CCAB");
+    }
+
+    #[test]
+    fn users_are_dealt_over_workers_hosts_first() {
+        let classes = weighted(&[("A", 3.0), ("B", 1.0)]);
+        // Locust, 3 workers, A3 B1, u=8: w0 {A3}, w1 {A2,B1}, w2 {A1,B1}.
+        let dealt = deal(&user_sequence(&classes, 8), 2, 3);
+        assert_eq!(dealt, vec![vec![3, 0], vec![2, 1], vec![1, 1]]);
+        assert!(deal(&[0, 1], 2, 0).is_empty());
+        let ids: Vec<String> = ["b_2", "a_1", "a_2", "b_1", "c_1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            worker_order(&ids),
+            vec!["a_1", "b_1", "c_1", "a_2", "b_2"],
+            "one worker of each host before a second of any"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub use open::{
     dropped_error, run as run_open, ArrivalCounts, Pool, RateStage, Schedule, DROPPED_METHOD,
     DROPPED_NAME,
 };
+pub use runner::remote::{spawn_remote, Placement};
 pub use runner::{RunState, RunnerHandle, RunnerStatus};
 pub use shape::{
     drive as drive_shape, rehearse as rehearse_shape, Curve, Easing, Formula, Stage, StageClasses,
@@ -45,14 +46,7 @@ pub fn start(
     shared: Arc<Shared>,
     stop_timeout: Duration,
 ) -> RunnerHandle {
-    let weights = classes
-        .iter()
-        .map(|c| runner::ClassWeight {
-            name: c.name.clone(),
-            weight: c.weight,
-            fixed_count: u64::from(c.fixed_count),
-        })
-        .collect();
+    let weights = class_weights(&classes);
     let gate = shared.clone();
     let launch: runner::Launcher = Arc::new(move |index, class, signals| {
         shared.user_started();
@@ -67,4 +61,25 @@ pub fn start(
     // Before any user starts (they start on the first ramp): barriers follow its ramps.
     gate.spawn_gate.attach(runner.status());
     runner
+}
+
+/// Starts a master's runner: users of the given classes are placed on the workers
+/// `ready` names, through the driver that reads `placements`.
+pub fn start_on_workers(
+    classes: &[Arc<UserClass>],
+    ready: tokio::sync::watch::Receiver<Vec<String>>,
+    placements: tokio::sync::mpsc::UnboundedSender<Placement>,
+) -> RunnerHandle {
+    spawn_remote(class_weights(classes), ready, placements)
+}
+
+fn class_weights(classes: &[Arc<UserClass>]) -> Vec<runner::ClassWeight> {
+    classes
+        .iter()
+        .map(|c| runner::ClassWeight {
+            name: c.name.clone(),
+            weight: c.weight,
+            fixed_count: u64::from(c.fixed_count),
+        })
+        .collect()
 }

@@ -14,12 +14,15 @@ use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
 pub use super::dispatch::ClassWeight;
-use super::dispatch::Dispatcher;
 use super::ramp;
 use super::user::StopSignals;
 use crate::log_targets::RUNNERS;
 
 mod counts;
+mod distribution;
+pub mod remote;
+
+use distribution::Distribution;
 
 /// Starts one user: `(user index, class index, stop signals)` to the user's future.
 /// Injected so that tests can drive the runner with users that send nothing.
@@ -140,12 +143,8 @@ struct Runner {
     exited: mpsc::UnboundedSender<u64>,
     /// The state last published.
     state: RunState,
-    weights: Vec<ClassWeight>,
-    dispatcher: Dispatcher,
-    /// Class of the n-th user of the target distribution, generated as far as needed.
-    sequence: Vec<usize>,
-    /// Classes users may currently belong to.
-    active: Vec<bool>,
+    /// Which class each user of the target count belongs to.
+    plan: Distribution,
     users: Vec<RunningUser>,
     next_user_index: u64,
     launch: Launcher,
@@ -172,10 +171,7 @@ pub fn spawn(weights: Vec<ClassWeight>, launch: Launcher, stop_timeout: Duration
     let runner = Runner {
         exited,
         state: RunState::Ready,
-        dispatcher: Dispatcher::new(weights.clone()),
-        active: vec![true; weights.len()],
-        weights,
-        sequence: Vec::new(),
+        plan: Distribution::new(weights),
         users: Vec::new(),
         next_user_index: 0,
         launch,
@@ -354,10 +350,14 @@ impl Runner {
     }
 
     fn class_counts(&self) -> BTreeMap<String, u64> {
-        let mut counts: BTreeMap<String, u64> =
-            self.weights.iter().map(|c| (c.name.clone(), 0)).collect();
+        let mut counts: BTreeMap<String, u64> = self
+            .plan
+            .weights
+            .iter()
+            .map(|c| (c.name.clone(), 0))
+            .collect();
         for user in &self.users {
-            if let Some(count) = counts.get_mut(&self.weights[user.class].name) {
+            if let Some(count) = counts.get_mut(&self.plan.weights[user.class].name) {
                 *count += 1;
             }
         }

@@ -40,6 +40,11 @@ pub struct LabelValue {
 }
 
 impl LabelValue {
+    /// A value with no responses yet (what a peer's report is read into).
+    pub fn empty(value: &str) -> Self {
+        Self::new(clip_label(value))
+    }
+
     fn new(value: &str) -> Self {
         LabelValue {
             value: value.to_owned(),
@@ -103,7 +108,7 @@ impl LabelValue {
     }
 }
 
-fn trim(map: &mut BTreeMap<i64, SecondCount>) {
+pub(crate) fn trim(map: &mut BTreeMap<i64, SecondCount>) {
     while map.len() > LABEL_SECONDS_KEPT {
         map.pop_first();
     }
@@ -209,6 +214,14 @@ impl LabelSet {
             self.headers[index].merge(labels);
             labels.zero();
         }
+    }
+
+    /// Add one value's counts to header number `header`.
+    pub fn add_value(&mut self, header: usize, value: &LabelValue) {
+        if header >= self.headers.len() {
+            self.headers.resize_with(header + 1, HeaderLabels::default);
+        }
+        self.headers[header].slot(&value.value).add(value);
     }
 
     /// Add another set's counts.

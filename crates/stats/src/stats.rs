@@ -239,6 +239,11 @@ impl Stats {
         keyed
     }
 
+    /// Adds a peer's labels (a worker's report).
+    pub fn merge_labels(&mut self, other: &LabelSet) {
+        self.labels.merge(other);
+    }
+
     /// Response-header labels, by configured header index.
     pub fn labels(&self) -> &LabelSet {
         &self.labels

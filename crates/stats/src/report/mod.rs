@@ -5,4 +5,5 @@ pub mod console;
 pub mod csv;
 pub mod json;
 pub mod wire;
+pub mod wire_exact;
 pub mod wire_read;

@@ -4,6 +4,7 @@
 
 use rmpv::Value;
 
+use super::wire_exact::{hdr_value, labels_value, HDR_KEY, LABELS_KEY};
 use crate::error::StatsError;
 use crate::{Stats, StatsEntry};
 
@@ -59,6 +60,7 @@ pub fn entry_value(e: &StatsEntry) -> Value {
             key("num_fail_per_sec"),
             int_map(e.num_fail_per_sec.iter().map(|(s, n)| (*s, *n))),
         ),
+        (key(HDR_KEY), hdr_value(&e.histogram)),
     ])
 }
 
@@ -76,7 +78,8 @@ pub fn error_value(e: &StatsError) -> Value {
 
 /// The `stats` message's data for a delta: `stats` (entries with something in them),
 /// `stats_total`, `errors` by key, and the worker's `user_classes_count` and
-/// `user_count`, which a Locust master requires.
+/// `user_count`, which a Locust master requires; and for a locust-rs master, each
+/// entry's exact histogram and the labels (`wire_exact`).
 pub fn stats_data<'a>(
     delta: &Stats,
     user_classes_count: impl IntoIterator<Item = (&'a str, u64)>,
@@ -103,6 +106,7 @@ pub fn stats_data<'a>(
         (key("errors"), Value::Map(errors)),
         (key("user_classes_count"), Value::Map(classes)),
         (key("user_count"), Value::from(user_count)),
+        (key(LABELS_KEY), labels_value(delta.labels())),
     ])
 }
 
@@ -163,8 +167,10 @@ mod tests {
                 "total_content_length",
                 "response_times",
                 "num_reqs_per_sec",
-                "num_fail_per_sec"
-            ]
+                "num_fail_per_sec",
+                "hdr_us"
+            ],
+            "Locust's keys in Locust's order, then locust-rs's exact histogram"
         );
         assert_eq!(get(root, "num_requests").as_u64(), Some(2));
         assert_eq!(get(root, "min_response_time").as_f64(), Some(1.3));

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use rmpv::Value;
 
+use super::wire_exact::{hdr_from_value, labels_from_value, HDR_KEY, LABELS_KEY};
 use crate::error::StatsError;
+use crate::labels::LabelSet;
 use crate::percentile::add_response_times;
 use crate::StatsEntry;
 
@@ -19,6 +21,8 @@ pub struct StatsReport {
     pub errors: Vec<StatsError>,
     pub user_classes_count: BTreeMap<String, u64>,
     pub user_count: u64,
+    /// A locust-rs worker's response-header labels (empty from a Python worker).
+    pub labels: LabelSet,
 }
 
 fn get<'a>(map: &'a [(Value, Value)], name: &str) -> Option<&'a Value> {
@@ -113,14 +117,20 @@ pub fn entry_from_value(v: &Value) -> Result<StatsEntry, String> {
     e.max_response_time = number(field(m, "max_response_time")?, "max_response_time")?;
     e.min_response_time = opt_number(field(m, "min_response_time")?, "min_response_time")?;
     e.total_content_length = count(field(m, "total_content_length")?, "total_content_length")?;
-    let mut bucket = BTreeMap::new();
-    each_int(field(m, "response_times")?, "response_times", |ms, n| {
-        // One bucket at a time: the histogram's size follows the values, not the count
-        // of keys a peer sends.
-        bucket.clear();
-        bucket.insert(u64::try_from(ms).unwrap_or(0), n);
-        add_response_times(&mut e.histogram, &bucket);
-    })?;
+    match get(m, HDR_KEY) {
+        // A locust-rs worker's exact histogram stands for its rounded buckets.
+        Some(exact) => e.histogram = hdr_from_value(exact)?,
+        None => {
+            let mut bucket = BTreeMap::new();
+            each_int(field(m, "response_times")?, "response_times", |ms, n| {
+                // One bucket at a time: the histogram's size follows the values, not
+                // the count of keys a peer sends.
+                bucket.clear();
+                bucket.insert(u64::try_from(ms).unwrap_or(0), n);
+                add_response_times(&mut e.histogram, &bucket);
+            })?;
+        }
+    }
     let reqs = &mut e.num_reqs_per_sec;
     each_int(field(m, "num_reqs_per_sec")?, "num_reqs_per_sec", |s, n| {
         add_second(reqs, s, n)
@@ -169,12 +179,17 @@ pub fn report_from_value(data: &Value) -> Result<StatsReport, String> {
         get(m, "user_count").unwrap_or(&Value::from(0)),
         "user_count",
     )?;
+    let labels = match get(m, LABELS_KEY) {
+        Some(labels) => labels_from_value(labels)?,
+        None => LabelSet::default(),
+    };
     Ok(StatsReport {
         entries,
         total,
         errors,
         user_classes_count,
         user_count,
+        labels,
     })
 }
 

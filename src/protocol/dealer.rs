@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-/// The largest message accepted from the master (a `spawn` with every option is a few
-/// KB); a bigger one drops the connection instead of being buffered.
-pub const MAX_MESSAGE: i64 = 16 * 1024 * 1024;
+use super::MAX_MESSAGE;
+
 /// How often the socket thread looks for frames to send while none arrive.
 const POLL: Duration = Duration::from_millis(20);
 
