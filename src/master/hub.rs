@@ -3,7 +3,7 @@
 //! (`spawn` per worker, `stop`/`quit` to all), and a liveness tick each second.
 //! Workers' `stats` merge into the session attached for the test in progress.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ const HEARTBEAT: Duration = Duration::from_secs(1);
 const STOP_GRACE: Duration = Duration::from_secs(60);
 /// How long `quit` waits for workers' last reports and `quit`s.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
+/// How often an unknown worker's heartbeats get it a `reconnect`.
+const RECONNECT_EVERY: Duration = Duration::from_secs(5);
 
 /// What the test in progress is told by the hub.
 pub(super) struct Hub {
@@ -49,6 +51,8 @@ pub(super) struct Hub {
     pub last_spawn: f64,
     /// The session state at the last tick (to broadcast `spawning_complete` once).
     pub last_state: Option<RunState>,
+    /// Unknown workers asked to reconnect, and when (see `adopt`).
+    pub asked_to_reconnect: HashMap<String, Instant>,
 }
 
 pub(super) struct Stopping {
@@ -189,6 +193,7 @@ impl Hub {
                 }
             }
         }
+        self.asked_to_reconnect.remove(id);
         let Some((index, again)) = self.nodes.ready(id) else {
             tracing::error!(target: RUNNERS, "Refused worker {}: this master already tracks {} workers", printable(id), super::nodes::MAX_WORKERS);
             return;
@@ -205,7 +210,7 @@ impl Hub {
 
     fn heartbeat(&mut self, id: &str, data: &Value) {
         let Some(index) = self.nodes.get(id).map(|n| n.index) else {
-            tracing::debug!(target: RUNNERS, "Got heartbeat message from unknown worker {}", printable(id));
+            self.adopt(id);
             return;
         };
         let state = State::from_heartbeat(field(data, "state").as_str().unwrap_or("ready"));
@@ -223,6 +228,26 @@ impl Hub {
             }
         }
         self.send(id, "heartbeat", Value::Nil);
+    }
+
+    /// A heartbeat from a worker this master does not know: one that was connected to
+    /// a master before this one (restarted on the same port). It is asked to
+    /// reconnect, which makes a locust-rs worker send `client_ready` (at most every
+    /// 5 s per worker).
+    fn adopt(&mut self, id: &str) {
+        let now = Instant::now();
+        if self.asked_to_reconnect.len() >= super::nodes::MAX_WORKERS {
+            self.asked_to_reconnect.clear();
+        }
+        let due = self
+            .asked_to_reconnect
+            .get(id)
+            .is_none_or(|at| now.duration_since(*at) >= RECONNECT_EVERY);
+        if due {
+            tracing::info!(target: RUNNERS, "Got heartbeat message from unknown worker {}: asking it to reconnect", printable(id));
+            self.asked_to_reconnect.insert(id.to_string(), now);
+            self.send(id, "reconnect", Value::Nil);
+        }
     }
 
     fn stats(&mut self, id: &str, data: &Value) {

@@ -65,6 +65,7 @@ impl Master {
             stopping: None,
             last_spawn: 0.0,
             last_state: None,
+            asked_to_reconnect: Default::default(),
         };
         let task = tokio::spawn(hub.run());
         Ok(Master {

@@ -16,10 +16,22 @@ const POLL: Duration = Duration::from_millis(20);
 pub struct Link {
     pub incoming: mpsc::Receiver<Vec<u8>>,
     pub outgoing: std_mpsc::Sender<Vec<u8>>,
-    thread: std::thread::JoinHandle<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Link {
+    /// A link with no socket behind it (what a worker holds while it reconnects):
+    /// sends go nowhere, nothing arrives.
+    pub fn closed() -> Link {
+        let (outgoing, _) = std_mpsc::channel();
+        let (_, incoming) = mpsc::channel(1);
+        Link {
+            incoming,
+            outgoing,
+            thread: None,
+        }
+    }
+
     /// Sends what is queued (the last `stats` and `quit`), then closes the socket,
     /// waiting at most its linger for the master to take them.
     pub async fn close(self) {
@@ -27,7 +39,9 @@ impl Link {
             outgoing, thread, ..
         } = self;
         drop(outgoing);
-        let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 }
 
@@ -57,7 +71,7 @@ pub fn connect(endpoint: &str, identity: &str) -> Result<Link, String> {
     Ok(Link {
         incoming,
         outgoing,
-        thread,
+        thread: Some(thread),
     })
 }
 

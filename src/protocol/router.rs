@@ -68,6 +68,9 @@ pub fn bind(host: &str, port: u16) -> Result<Server, String> {
         .map_err(|e| format!("cannot create the ZeroMQ socket: {e}"))?;
     let setup = || -> zmq::Result<()> {
         socket.set_maxmsgsize(MAX_MESSAGE)?;
+        // A worker that reconnects under its id replaces its old connection (libzmq
+        // would otherwise ignore the new one while the old is up).
+        socket.set_router_handover(true)?;
         socket.set_linger(500)?;
         socket.set_tcp_keepalive(1)?;
         socket.set_tcp_keepalive_idle(30)?;

@@ -203,10 +203,13 @@ impl Worker {
     /// any, goes on; the master counts its users again from the next reports).
     async fn reconnect(&mut self) {
         tracing::warn!(target: MAIN, "The master asked this worker to reconnect");
+        // The old socket goes first: a ROUTER without handover ignores a second
+        // connection under the same identity while the first is up.
+        let old = std::mem::replace(&mut self.link, transport::Link::closed());
+        old.close().await;
         match transport::connect(&self.endpoint, &self.node_id) {
             Ok(link) => {
-                let old = std::mem::replace(&mut self.link, link);
-                old.close().await;
+                self.link = link;
                 self.send("client_ready", Value::from(PROTOCOL_VERSION));
             }
             Err(e) => tracing::error!(target: MAIN, "Reconnecting failed: {e}"),
