@@ -309,7 +309,9 @@ impl Worker {
         spec.stages = None;
         spec.arrival = None;
         spec.run_time = None;
-        if spec.host.is_none() {
+        // The master's host wins when it sends one, as a Locust worker takes it; the
+        // worker's own (-H, its config) serves a master that sends none.
+        if host.is_some() {
             spec.host = host;
         }
         let periodic = Periodic::new(Console::new(settings), None);
