@@ -52,7 +52,7 @@ if [ "$MODE" = interactive ]; then
   # exec: Ctrl-C and SIGTERM reach locust-rs itself, which then writes every report.
   exec "$BIN" -H "$HOST" --web-port "$WEB_PORT" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
 fi
-"$BIN" --profile "$MODE" -H "$HOST" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
+"$BIN" --profile "$MODE" --headless -H "$HOST" --csv "$prefix" --html "$prefix.html" --report-json "$prefix.json" "$@"
 code=$?
 if [ -f "$prefix.html" ]; then
   echo "load_test.sh: $MODE finished with exit code $code; report: $prefix.html (JSON: $prefix.json, CSV: ${prefix}_*.csv)" >&2

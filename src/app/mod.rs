@@ -191,25 +191,6 @@ pub(super) fn check_runnable(settings: &Settings, plan: &Plan) -> Result<(), Fai
             ),
         ));
     }
-    if !settings.headless {
-        let headless_only = if settings.spec.stages.is_some() {
-            Some("stages (a load shape)")
-        } else if settings.spec.arrival.is_some() {
-            Some("an arrival rate (the open model)")
-        } else {
-            None
-        };
-        if let Some(what) = headless_only {
-            return Err(Failure::new(
-                exit::USAGE_ERROR,
-                format!(
-                    "profile `{}` runs {what}, which runs headless only: add --headless \
-                     (the web UI starts tests with a user count and a spawn rate)",
-                    settings.profile.as_deref().unwrap_or("?")
-                ),
-            ));
-        }
-    }
     Ok(())
 }
 

@@ -9,9 +9,15 @@ mod downloads;
 mod json_reply;
 mod origin_guard;
 mod page;
+mod phases;
+#[cfg(test)]
+mod profile_tests;
+mod profiles;
 mod session;
+mod shape_plan;
 mod stats_json;
 mod swarm_form;
+mod test_json;
 mod test_run;
 
 use std::future::IntoFuture;
@@ -42,6 +48,9 @@ pub fn router(session: Arc<Session>) -> Router {
     let routes = Router::new()
         .route("/", get(page::index))
         .route("/assets/web.js", get(page::script))
+        .route("/assets/charts.js", get(page::charts))
+        .route("/assets/tables.js", get(page::tables))
+        .route("/assets/panels.js", get(page::panels))
         .route("/assets/web.css", get(page::style))
         .route("/swarm", post(api::swarm))
         .route("/stop", post(api::stop))
@@ -59,6 +68,7 @@ pub fn router(session: Arc<Session>) -> Router {
         .route("/tasks", get(api::tasks))
         .route("/logs", get(api::logs))
         .route("/worker-count", get(api::worker_count))
+        .route("/test", get(test_json::test))
         .with_state(session);
     let mut app = if web.base_path.is_empty() {
         routes

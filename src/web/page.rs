@@ -1,6 +1,8 @@
 //! The page and its assets, embedded in the binary: `templates/web/index.html` rendered
-//! with minijinja (auto-escaped, the data as script-safe JSON), `web.js` and `web.css`
-//! served as they are. Nothing is fetched from the network.
+//! with minijinja (auto-escaped, the data as script-safe JSON), `web.js` (the page),
+//! `charts.js`, `tables.js` and `panels.js` (what it draws and fills with) and
+//! `web.css` served as they are.
+//! Nothing is fetched from the network.
 
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -12,6 +14,9 @@ use super::api::Shared;
 
 const INDEX: &str = include_str!("../../templates/web/index.html");
 const SCRIPT: &str = include_str!("../../templates/web/web.js");
+const CHARTS: &str = include_str!("../../templates/web/charts.js");
+const TABLES: &str = include_str!("../../templates/web/tables.js");
+const PANELS: &str = include_str!("../../templates/web/panels.js");
 const STYLE: &str = include_str!("../../templates/web/web.css");
 
 /// JSON that cannot close the `<script>` it sits in nor start markup inside it.
@@ -55,7 +60,23 @@ pub async fn index(State(session): State<Shared>) -> Response {
 }
 
 pub async fn script() -> Response {
-    ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT).into_response()
+    javascript(SCRIPT)
+}
+
+pub async fn charts() -> Response {
+    javascript(CHARTS)
+}
+
+pub async fn tables() -> Response {
+    javascript(TABLES)
+}
+
+pub async fn panels() -> Response {
+    javascript(PANELS)
+}
+
+fn javascript(text: &'static str) -> Response {
+    ([(CONTENT_TYPE, "text/javascript; charset=utf-8")], text).into_response()
 }
 
 pub async fn style() -> Response {

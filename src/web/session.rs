@@ -1,7 +1,9 @@
 //! The web UI's session: what the page and the API act on. It holds the scenario
 //! classes and settings the process started with, the current (or last) test, and the
 //! run-time timer; `/swarm` starts a test or changes the running one, `/stop` ends it.
-//! A new test after a stop starts from fresh figures, as Locust's does.
+//! A new test after a stop starts from fresh figures, as Locust's does. Any profile of
+//! locust.toml can be picked: its stages or arrival rate drive the load (the form's
+//! numbers are then unused), and a profile with `phases` runs them in turn (`phases`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,18 +11,19 @@ use std::time::Duration;
 
 use locust_scenario::UserClass;
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
+use super::profiles::{self, ProfileInfo};
 use super::swarm_form::SwarmRequest;
 use super::test_run::TestRun;
 use crate::config::cli::Cli;
-use crate::config::file;
-use crate::config::{self, Settings, PROJECT_FILE};
+use crate::config::{self, Settings};
 use crate::judge::Judge;
 use crate::logging::MAIN;
 use crate::outcome::StopReason;
 use crate::plan::{self, Plan};
 use crate::sinks::report::ReportContext;
-use locust_stats::lock;
+use locust_stats::{epoch_now, lock};
 
 pub struct Session {
     /// The settings the process started with (the form's defaults).
@@ -33,10 +36,12 @@ pub struct Session {
     run_steps: Vec<locust_scenario::RunSteps>,
     judge: Judge,
     report: ReportContext,
-    /// Profiles of locust.toml that the UI can run (no stages, phases or arrival).
-    pub profiles: Vec<String>,
+    /// Every profile of locust.toml, with what the form fills in when it is picked.
+    pub profiles: Vec<ProfileInfo>,
     current: Mutex<Option<Arc<TestRun>>>,
     timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Cancelled to end a running sequence of phases (Stop, a new test).
+    phases: Mutex<Option<CancellationToken>>,
     /// Swarm and stop wait for each other, so two clicks never start two tests.
     control: tokio::sync::Mutex<()>,
 }
@@ -66,7 +71,7 @@ impl Session {
         judge: Judge,
         report: ReportContext,
     ) -> Self {
-        let profiles = runnable_profiles(&cwd);
+        let profiles = profiles::all(&cli, &cwd);
         Session {
             base,
             cli,
@@ -78,6 +83,7 @@ impl Session {
             profiles,
             current: Mutex::new(None),
             timer: Mutex::new(None),
+            phases: Mutex::new(None),
             control: tokio::sync::Mutex::new(()),
         }
     }
@@ -113,30 +119,40 @@ impl Session {
     /// `/swarm`: a new test, or new numbers for the running one.
     pub async fn swarm(self: &Arc<Self>, request: SwarmRequest) -> Result<Swarmed, String> {
         let _control = self.control.lock().await;
-        self.cancel_timer();
         let running = self.current().filter(|t| t.is_running());
+        // A refused change leaves the running test as it was, its run-time timer too.
+        if let Some(test) = &running {
+            self.check_unchanged(test, &request)?;
+            if test.is_shaped() || test.phase().is_some() {
+                return Err(format!(
+                    "The running test follows profile '{}': stop it to change the load",
+                    test.phase()
+                        .map(|p| p.parent)
+                        .or_else(|| test.settings.profile.clone())
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        self.cancel_timer();
+        let mut timed = request.run_time;
         let test = match running {
             Some(test) => {
-                self.check_unchanged(&test, &request)?;
                 test.ramp_to(request.user_count, request.spawn_rate).await;
                 test
             }
             None => {
-                let new = self.prepare(&request)?;
-                let test = TestRun::start(
-                    new.settings,
-                    new.judge,
-                    new.report,
-                    new.classes,
-                    new.run_steps,
-                )
-                .await
-                .map_err(|e| format!("{e:#}"))?;
-                *lock(&self.current) = Some(test.clone());
-                test
+                self.cancel_phases();
+                match self.phases_of(&request)? {
+                    Some(names) => {
+                        // Each phase keeps its own run time (the form's, when given).
+                        timed = None;
+                        super::phases::start(self.clone(), names, request.clone()).await?
+                    }
+                    None => self.start_test(&request).await?,
+                }
             }
         };
-        if let Some(seconds) = request.run_time {
+        if let Some(seconds) = timed {
             let session = self.clone();
             let timer = tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(seconds)).await;
@@ -153,11 +169,59 @@ impl Session {
         })
     }
 
-    /// `/stop` (and quitting): ends the running test, if any.
+    /// A new test from the form (one phase of a sequence too), made the current one.
+    pub(super) async fn start_test(&self, request: &SwarmRequest) -> Result<Arc<TestRun>, String> {
+        let new = self.prepare(request)?;
+        let test = TestRun::start(
+            new.settings,
+            new.judge,
+            new.report,
+            new.classes,
+            new.run_steps,
+        )
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+        *lock(&self.current) = Some(test.clone());
+        Ok(test)
+    }
+
+    /// `/stop` (and quitting): ends the running test, if any, and its sequence.
     pub async fn stop(&self, reason: StopReason) {
         let _control = self.control.lock().await;
         self.cancel_timer();
+        self.cancel_phases();
         self.stop_current(reason).await;
+    }
+
+    /// The phases of the profile asked for, when it is a sequence.
+    fn phases_of(&self, request: &SwarmRequest) -> Result<Option<Vec<String>>, String> {
+        let Some(name) = &request.profile else {
+            return Ok(None);
+        };
+        if Some(name) == self.base.profile.as_ref() {
+            return Ok(self.base.phases.clone());
+        }
+        self.check_profile(name)?;
+        let info = self.profiles.iter().find(|p| &p.name == name);
+        Ok(info.and_then(|p| serde_json::from_value(p.details["phases"].clone()).ok()))
+    }
+
+    /// Registers the token that ends a new sequence of phases.
+    pub(super) fn phases_token(&self) -> CancellationToken {
+        let token = CancellationToken::new();
+        *lock(&self.phases) = Some(token.clone());
+        token
+    }
+
+    fn cancel_phases(&self) {
+        if let Some(token) = lock(&self.phases).take() {
+            token.cancel();
+        }
+    }
+
+    /// The control lock, for a sequence moving to its next phase.
+    pub(super) async fn control(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.control.lock().await
     }
 
     async fn stop_current(&self, reason: StopReason) {
@@ -209,6 +273,7 @@ impl Session {
             .as_ref()
             .map_or_else(|| self.run_steps.clone(), |plan| plan.run_steps.clone());
         let classes = pick_classes(classes, &request.user_classes)?;
+        check_stage_classes(&settings, &classes)?;
         let host = request
             .host
             .clone()
@@ -251,44 +316,59 @@ impl Session {
         })
     }
 
-    /// A profile picked in the form: its criteria, labels and description, and the
-    /// classes of its scenario files; the form's numbers still win.
-    fn for_profile(&self, name: &str) -> Result<(Settings, Plan), String> {
-        if !self.profiles.iter().any(|p| p == name) {
-            return Err(format!(
-                "Unknown profile '{name}' (profiles the web UI can run: {})",
-                if self.profiles.is_empty() {
-                    "none".to_string()
-                } else {
-                    self.profiles.join(", ")
-                }
-            ));
+    fn check_profile(&self, name: &str) -> Result<(), String> {
+        if self.profiles.iter().any(|p| p.name == name) {
+            return Ok(());
         }
+        let names: Vec<&str> = self.profiles.iter().map(|p| p.name.as_str()).collect();
+        Err(format!(
+            "Unknown profile '{name}' (profiles of locust.toml: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))
+    }
+
+    /// A profile picked in the form: its criteria, labels and description, the classes
+    /// of its scenario files, and its stages or arrival rate; the form's numbers win
+    /// over its users, spawn rate and run time.
+    pub(super) fn for_profile(&self, name: &str) -> Result<(Settings, Plan), String> {
+        self.check_profile(name)?;
         let mut cli = self.cli.clone();
         cli.profile = Some(name.to_string());
         let mut resolved = config::resolve(cli, &self.cwd).map_err(|e| e.to_string())?;
-        if resolved.spec.stages.is_some()
-            || resolved.spec.arrival.is_some()
-            || resolved.phases.is_some()
-        {
+        if resolved.phases.is_some() {
             return Err(format!(
-                "Profile '{name}' is a load shape, an arrival rate or a sequence of phases: run it with --headless --profile {name}"
+                "Profile '{name}' is a sequence of phases: it cannot be one of them"
             ));
         }
         resolved.headless = false;
         resolved.web = self.base.web.clone();
         let plan = plan::build(&resolved).map_err(|e| e.to_string())?;
+        if let Some(stages) = &resolved.spec.stages {
+            plan.check_stage_classes(stages)?;
+        }
         Ok((resolved, plan))
     }
 
     /// Locust's `window.templateArgs` subset the page needs.
     pub fn template_args(&self) -> Value {
-        let (history, profile) = match self.current() {
+        let current = self.current();
+        let (history, profile) = match &current {
             Some(test) => (test.history().points(), test.settings.profile.clone()),
             None => (Vec::new(), self.base.profile.clone()),
         };
+        let details: serde_json::Map<String, Value> = self
+            .profiles
+            .iter()
+            .map(|p| (p.name.clone(), p.details.clone()))
+            .collect();
         json!({
-            "available_profiles": self.profiles,
+            "available_profiles": self.profiles.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            "last_test": super::test_json::describe(self, epoch_now()),
+            "profiles": details,
             "available_user_classes": self.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
             "history": history,
             "host": self.host(),
@@ -318,6 +398,23 @@ impl Session {
     }
 }
 
+/// A stage may only name classes the test runs (the picker may have left some out).
+fn check_stage_classes(settings: &Settings, classes: &[Arc<UserClass>]) -> Result<(), String> {
+    let stages = settings.spec.stages.iter().flatten();
+    for name in stages
+        .filter_map(|s| s.user_classes.as_ref())
+        .flat_map(|c| &c.names)
+    {
+        if !classes.iter().any(|c| &c.name == name) {
+            return Err(format!(
+                "A stage of profile '{}' runs {name}: pick that user class too",
+                settings.profile.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn pick_classes(
     classes: Vec<Arc<UserClass>>,
     names: &[String],
@@ -337,25 +434,4 @@ fn pick_classes(
         .into_iter()
         .filter(|c| names.contains(&c.name))
         .collect())
-}
-
-/// Profiles of locust.toml a UI test can take (shapes and phases run headless).
-fn runnable_profiles(cwd: &std::path::Path) -> Vec<String> {
-    let path = cwd.join(PROJECT_FILE);
-    let Ok(project) = file::read_project_toml(&path) else {
-        return Vec::new();
-    };
-    project
-        .profiles
-        .iter()
-        .filter(|(_, p)| {
-            p.stages.is_empty()
-                && p.arrival.is_empty()
-                && !p
-                    .entries
-                    .iter()
-                    .any(|e| matches!(e.key.as_str(), "phases" | "load-shape" | "arrival-rate"))
-        })
-        .map(|(name, _)| name.clone())
-        .collect()
 }

@@ -1,12 +1,14 @@
 //! One test started from the web UI: the `Session` that runs it, with the settings,
 //! criteria and report context of that test (the form's numbers, a profile's criteria),
 //! ended once, whoever asks first: the Stop button, its run time, the iteration limit,
-//! a failed `abort` criterion, or the process quitting.
+//! a failed `abort` criterion, the end of its stages or arrival schedule, or the
+//! process quitting. It keeps what the page shows about it: the users and spawn rate
+//! it heads for (after an Edit too), its planned load, and its phase of a sequence.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use locust_scenario::{RunSteps, UserClass};
-use locust_stats::{epoch_now, History, Stats};
+use locust_stats::{epoch_now, lock, History, Stats};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -18,6 +20,18 @@ use crate::sinks::report::ReportContext;
 use crate::sinks::{self, Periodic};
 use locust_engine::RunState;
 
+use super::shape_plan::PlannedLoad;
+
+/// Which phase of a profile's `phases` a test is (1-based `index` of `count`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseTag {
+    pub index: usize,
+    pub count: usize,
+    pub name: String,
+    /// The profile whose `phases` these are (e.g. `all`).
+    pub parent: String,
+}
+
 pub struct TestRun {
     /// The session's settings with this test's users, rate, host, run time and classes.
     pub settings: Settings,
@@ -27,6 +41,11 @@ pub struct TestRun {
     session: Arc<Session>,
     /// Cancelled once the test has fully stopped.
     pub done: CancellationToken,
+    /// The users and spawn rate the test heads for: the form's, then each Edit's.
+    target: Mutex<(u64, f64)>,
+    /// Its stages or arrival schedule on paper; None for a plain ramp to -u at -r.
+    pub plan: Option<PlannedLoad>,
+    phase: Mutex<Option<PhaseTag>>,
 }
 
 impl TestRun {
@@ -40,7 +59,15 @@ impl TestRun {
     ) -> anyhow::Result<Arc<TestRun>> {
         let csv = sinks::csv_writer(&settings.output, epoch_now())?;
         let abort = judge.abort_watch(&settings);
-        let may_end_by_itself = settings.spec.iterations.is_some() || abort.is_some();
+        // A shape or schedule ends by itself as `-i` or an abort criterion may.
+        let may_end_by_itself = settings.spec.iterations.is_some()
+            || abort.is_some()
+            || settings.spec.stages.is_some()
+            || settings.spec.arrival.is_some();
+        let plan = (settings.spec.stages.is_some() || settings.spec.arrival.is_some())
+            .then(|| PlannedLoad::of(&settings.spec))
+            .flatten();
+        let target = Mutex::new((settings.spec.users, settings.spec.spawn_rate));
         let session = Session::start(
             settings.spec.clone(),
             classes.clone(),
@@ -53,6 +80,9 @@ impl TestRun {
         .await?;
         let test = Arc::new(TestRun {
             done: session.done.clone(),
+            target,
+            plan,
+            phase: Mutex::new(None),
             settings,
             judge,
             report,
@@ -73,7 +103,26 @@ impl TestRun {
 
     /// Changes the user count and spawn rate of the running test (the UI's Edit).
     pub async fn ramp_to(&self, users: u64, rate: f64) {
+        *lock(&self.target) = (users, rate);
         self.session.apply(Command::Ramp { users, rate }).await;
+    }
+
+    /// The users and spawn rate the test heads for (what Edit starts from).
+    pub fn target(&self) -> (u64, f64) {
+        *lock(&self.target)
+    }
+
+    /// Whether its stages or arrival schedule drive the load (Edit cannot).
+    pub fn is_shaped(&self) -> bool {
+        self.plan.is_some()
+    }
+
+    pub fn set_phase(&self, phase: PhaseTag) {
+        *lock(&self.phase) = Some(phase);
+    }
+
+    pub fn phase(&self) -> Option<PhaseTag> {
+        lock(&self.phase).clone()
     }
 
     pub fn is_running(&self) -> bool {
@@ -82,7 +131,10 @@ impl TestRun {
 
     /// Locust's state names.
     pub fn state(&self) -> &'static str {
-        match self.session.status().state {
+        let status = self.session.status();
+        match status.state {
+            // The open model starts iterations without the runner's ramp: it still runs.
+            RunState::Ready if status.running => "running",
             RunState::Ready => "ready",
             RunState::Spawning => "spawning",
             RunState::Running => "running",

@@ -1,26 +1,34 @@
-// locust-rs web UI: the start form, live tables and SVG charts. Plain JavaScript, no build
-// step, no library, nothing from the network. It reads window.templateArgs (written by the
-// server into index.html), then polls the REST API every 2 s (stats/requests, exceptions,
-// logs). Every value from the server reaches the DOM through textContent or setAttribute,
-// never as markup, so a host or request name with HTML in it shows as text.
+// locust-rs web UI: the start form, the state, the polling, the tabs and the theme. Plain
+// JavaScript, no build step, no library, nothing from the network (charts.js, tables.js
+// and panels.js, which draw the charts and fill the tables, are this page's own). It
+// reads window.templateArgs (written by the server into index.html), then polls the
+// REST API every 2 s (stats/requests, exceptions, logs, tasks, and /test: the running
+// test's numbers, planned load and stage). Every value from the server
+// reaches the DOM through textContent or setAttribute, never as markup, so a host or
+// request name with HTML in it shows as text. Request URLs are built from
+// location.origin, which never carries the user:password@ of the address bar: Chromium
+// refuses a fetch to a URL with credentials, and the browser sends the basic auth it
+// was given for the page anyway.
 "use strict";
 
 (function () {
   const args = window.templateArgs || {};
-  const base = String(window.basePath || "").replace(/\/+$/, "");
+  const root = location.origin + String(window.basePath || "").replace(/\/+$/, "");
   const POLL_MS = 2000;
   const MAX_POINTS = 20000;
   // The report's palette (src/report/svg.rs), in legend order.
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
   const ACTIVE = ["spawning", "running"];
+  const TABS = ["stats", "charts", "failures", "exceptions", "ratio", "logs", "download"];
+  const profiles = args.profiles && typeof args.profiles === "object" ? args.profiles : {};
 
   const ui = {
     state: args.state || "ready",
     history: Array.isArray(args.history) ? args.history.slice(-MAX_POINTS) : [],
+    test: args.last_test || null,
     showForm: false,
     editing: false,
     userCount: Number(args.user_count) || 0,
-    spawnRate: args.spawn_rate == null ? 1 : args.spawn_rate,
     timer: null,
     polling: false,
     pollAgain: false,
@@ -28,32 +36,12 @@
 
   const $ = (id) => document.getElementById(id);
 
-  // ---- small helpers -------------------------------------------------------------------
-
-  /** An HTML element with attributes and text children (strings become text nodes). */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
-    for (const child of children) {
-      node.append(child instanceof Node ? child : document.createTextNode(child == null ? "" : String(child)));
-    }
-    return node;
-  }
-
-  /** Numbers the way the report writes them: fewer decimals as values grow. */
-  function short(v) {
-    if (v == null || !Number.isFinite(Number(v))) return "\u2014";
-    v = Number(v);
-    if (Math.abs(v) >= 100 || Number.isInteger(v)) return String(Math.round(v));
-    if (Math.abs(v) >= 10) return v.toFixed(1);
-    return String(Number(v.toFixed(2)));
-  }
-  const ms = (v) => (v == null ? "\u2014" : short(v) + " ms");
-  const pct = (v) => (v == null ? "\u2014" : short(Number(v) * 100) + "%");
-  const int = (v) => (v == null ? "\u2014" : String(Math.round(Number(v))));
+  const { el } = window.LocustPanels;
+  const { short, ms, pct, int } = window.LocustPanels.format;
+  const panels = window.LocustPanels;
 
   async function getJson(path) {
-    const response = await fetch(base + path, { cache: "no-store" });
+    const response = await fetch(root + path, { cache: "no-store" });
     if (!response.ok) throw new Error(path + ": HTTP " + response.status);
     return response.json();
   }
@@ -61,7 +49,7 @@
   async function post(path, form) {
     const init = { method: "POST" };
     if (form) init.body = form; // URLSearchParams: sent as application/x-www-form-urlencoded
-    const response = await fetch(base + path, init);
+    const response = await fetch(root + path, init);
     const body = await response.text();
     if (!response.ok) throw new Error(body || path + ": HTTP " + response.status);
     try {
@@ -88,19 +76,69 @@
     box.hidden = !text;
   }
 
+  // ---- theme ---------------------------------------------------------------------------
+
+  const THEME_KEY = "locust-rs.theme";
+
+  function storedTheme() {
+    try {
+      return localStorage.getItem(THEME_KEY);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function applyTheme(theme) {
+    document.documentElement.dataset.theme = theme;
+    $("theme-button").textContent = theme === "dark" ? "Light mode" : "Dark mode";
+    window.LocustCharts.redrawAll();
+  }
+
+  function initTheme() {
+    applyTheme(document.documentElement.dataset.theme === "dark" ? "dark" : "light");
+    $("theme-button").addEventListener("click", () => {
+      const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
+      try {
+        localStorage.setItem(THEME_KEY, next);
+      } catch (_) {
+        // Not remembered in a private window; the switch still applies.
+      }
+      applyTheme(next);
+    });
+    // The system's setting is followed until the toggle has been used.
+    if (window.matchMedia) {
+      matchMedia("(prefers-color-scheme: dark)").addEventListener("change", (event) => {
+        if (!storedTheme()) applyTheme(event.matches ? "dark" : "light");
+      });
+    }
+  }
+
   // ---- the start form ------------------------------------------------------------------
 
-  function initForm() {
-    $("user_count").value = args.num_users == null ? 1 : args.num_users;
-    $("spawn_rate").value = ui.spawnRate;
-    $("host").value = args.host || "";
-    $("run_time").value = args.run_time || "";
-    const profiles = Array.isArray(args.available_profiles) ? args.available_profiles : [];
+  /** The form's values: the last test's when there was one, else the command line's. */
+  function fillForm(from) {
+    const last = from || {};
+    $("user_count").value = last.users != null ? last.users : args.num_users == null ? 1 : args.num_users;
+    $("spawn_rate").value = last.spawn_rate != null ? last.spawn_rate : args.spawn_rate == null ? 1 : args.spawn_rate;
+    $("host").value = last.host || args.host || "";
+    $("run_time").value = from ? last.run_time || "" : args.run_time || "";
     const select = $("profile");
-    select.append(el("option", { value: "" }, "(none)"));
-    for (const name of profiles) select.append(el("option", { value: name }, name));
-    select.value = args.profile && profiles.includes(args.profile) ? args.profile : "";
-    select.hidden = $("profile-label").hidden = profiles.length === 0;
+    const profile = from ? last.profile : args.profile;
+    if (profile && profiles[profile]) select.value = profile;
+    else if (!args.profile) select.value = "";
+    if (Array.isArray(last.user_classes) && last.user_classes.length) {
+      for (const box of classBoxes()) box.checked = last.user_classes.includes(box.value);
+    }
+    describeProfile(false);
+  }
+
+  function initForm() {
+    const names = Array.isArray(args.available_profiles) ? args.available_profiles : [];
+    const select = $("profile");
+    // Started with --profile, an empty choice would mean that same profile: not offered.
+    if (!args.profile) select.append(el("option", { value: "" }, "(none)"));
+    for (const name of names) select.append(el("option", { value: name }, name));
+    select.hidden = $("profile-label").hidden = names.length === 0;
     const list = $("user-class-list");
     const classes = Array.isArray(args.available_user_classes) ? args.available_user_classes : [];
     for (const name of classes) {
@@ -109,6 +147,7 @@
       list.append(el("label", {}, box, name));
     }
     $("user-classes").hidden = classes.length === 0;
+    fillForm(ui.test);
     // Locust's key: the full-history CSV exists only with --csv-full-history.
     if (args.stats_history_enabled === false) $("dl-history").parentElement.hidden = true;
     $("toggle-classes").addEventListener("click", () => {
@@ -116,11 +155,76 @@
       const all = boxes.every((b) => b.checked);
       for (const b of boxes) b.checked = !all;
     });
+    select.addEventListener("change", () => describeProfile(true));
     $("swarm-form").addEventListener("submit", onStart);
     $("cancel-new-button").addEventListener("click", () => {
       ui.showForm = false;
       render();
     });
+  }
+
+  /**
+   * Says what the chosen profile does; `fill`: its users, spawn rate and run time go in
+   * the fields. A profile whose stages, arrival rate or phases drive the load locks the
+   * numbers (they would be unused).
+   */
+  function describeProfile(fill) {
+    const name = $("profile").value;
+    const p = profiles[name];
+    const note = $("profile-note");
+    const locked = !!p && ["stages", "arrival", "phases"].includes(p.kind);
+    for (const id of ["user_count", "spawn_rate"]) {
+      $(id).readOnly = locked;
+      $(id).classList.toggle("locked", locked);
+    }
+    if (!p) {
+      note.hidden = true;
+      return;
+    }
+    if (fill && p.kind !== "error") {
+      $("user_count").value = p.users;
+      $("spawn_rate").value = p.spawn_rate;
+      $("run_time").value = p.run_time || "";
+    }
+    const what = {
+      stages: "Its stages set the users (the numbers above are not used); the run ends after the last stage.",
+      arrival: "Its arrival rate starts iterations (the numbers above are not used); the run ends with the schedule.",
+      phases: "Runs its phases in turn, each with its own profile: " + (p.phases || []).join(", ") + ".",
+      users: "",
+      error: "This profile cannot run: " + p.error,
+    }[p.kind];
+    const description = p.description ? String(p.description).replace(/([^.!?])$/, "$1.") : "";
+    note.textContent = [description, what].filter(Boolean).join(" ");
+    note.hidden = !note.textContent;
+    previewPlan(p.plan);
+  }
+
+  /** A small drawing of a profile's planned load under its description. */
+  function previewPlan(plan) {
+    const node = $("profile-preview");
+    const points = plan && Array.isArray(plan.points) ? plan.points : [];
+    node.replaceChildren();
+    // An <svg> has no `hidden` property (HTML elements have): the attribute itself.
+    const none = points.length < 2 || plan.kind === "ramp";
+    node.toggleAttribute("hidden", none);
+    if (none) return;
+    const [w, h, pad] = [320, 64, 4];
+    const end = points[points.length - 1][0] || 1;
+    const top = Math.max(...points.map((p) => p[1]), 1);
+    const x = (t) => (pad + (t / end) * (w - 2 * pad)).toFixed(1);
+    const y = (v) => (h - pad - (v / top) * (h - 2 * pad)).toFixed(1);
+    const add = (tag, attrs) => {
+      const child = document.createElementNS("http://www.w3.org/2000/svg", tag);
+      for (const [key, value] of Object.entries(attrs)) child.setAttribute(key, String(value));
+      node.append(child);
+    };
+    node.setAttribute("viewBox", `0 0 ${w} ${h}`);
+    for (const s of plan.stages || []) add("line", { x1: x(s.end), y1: pad, x2: x(s.end), y2: h - pad, class: "bound" });
+    add("polyline", { points: points.map(([t, v]) => x(t) + "," + y(v)).join(" "), class: "planned" });
+    const label = plan.unit === "users" ? "users" : "iterations/s";
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = "Planned " + label + ": up to " + top + " over " + end + " s";
+    node.append(title);
   }
 
   const classBoxes = () => Array.from(document.querySelectorAll('#user-class-list input[type="checkbox"]'));
@@ -150,10 +254,11 @@
       }
       showMessage("form-message", "");
       ui.history = [];
+      ui.test = null;
       ui.showForm = false;
       ui.state = "spawning";
-      ui.spawnRate = $("spawn_rate").value.trim();
       showHost(answer.host == null ? $("host").value.trim() : answer.host);
+      window.LocustCharts.reset();
       renderCharts();
       render();
       pollNow();
@@ -164,16 +269,19 @@
     }
   }
 
-  // ---- edit, stop, reset ---------------------------------------------------------------
+  // ---- edit, stop, reset, tabs ---------------------------------------------------------
 
   function initActions() {
     $("new-test-button").addEventListener("click", () => {
+      fillForm(ui.test);
       ui.showForm = true;
       render();
     });
     $("edit-button").addEventListener("click", () => {
-      $("edit_user_count").value = ui.userCount;
-      $("edit_spawn_rate").value = ui.spawnRate;
+      // The running test's numbers (the server's, so a reload keeps them), not the form's.
+      const test = ui.test || {};
+      $("edit_user_count").value = test.users != null ? test.users : ui.userCount;
+      $("edit_spawn_rate").value = test.spawn_rate != null ? test.spawn_rate : $("spawn_rate").value;
       showMessage("edit-message", "");
       ui.editing = true;
       render();
@@ -190,7 +298,6 @@
       try {
         const answer = await post("/swarm", form);
         if (!answer.success) return showMessage("edit-message", answer.message || "The server refused the change.");
-        ui.spawnRate = $("edit_spawn_rate").value.trim();
         ui.editing = false;
         render();
         pollNow();
@@ -201,8 +308,9 @@
     $("stop-button").addEventListener("click", () => action("/stop", "stop the test"));
     $("reset-button").addEventListener("click", () => action("/stats/reset", "reset the statistics"));
     for (const tab of document.querySelectorAll(".tabs button")) {
-      tab.addEventListener("click", () => selectTab(tab.dataset.tab));
+      tab.addEventListener("click", () => selectTab(tab.dataset.tab, true));
     }
+    window.addEventListener("hashchange", () => selectTab(tabFromHash(), false));
   }
 
   async function action(path, what) {
@@ -215,9 +323,21 @@
     pollNow();
   }
 
-  function selectTab(name) {
-    for (const tab of document.querySelectorAll(".tabs button")) tab.classList.toggle("active", tab.dataset.tab === name);
+  const tabFromHash = () => {
+    const name = decodeURIComponent(location.hash.replace(/^#/, ""));
+    return TABS.includes(name) ? name : "stats";
+  };
+
+  /** Shows a tab; `remember`: the address bar says which (#charts), so a reload keeps it. */
+  function selectTab(name, remember) {
+    for (const tab of document.querySelectorAll(".tabs button")) {
+      tab.classList.toggle("active", tab.dataset.tab === name);
+      tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+    }
     for (const panel of document.querySelectorAll(".tab")) panel.hidden = panel.id !== "tab-" + name;
+    if (remember && location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+    if (name === "logs") panels.logsOpened();
+    if (name === "charts") renderCharts();
   }
 
   /** Shows what fits the state: the form before a test, the dashboard once one ran. */
@@ -236,9 +356,26 @@
     $("dashboard").hidden = ready;
     $("edit-panel").hidden = !ui.editing;
     $("new-test-button").hidden = !(ui.state === "stopped" && !ui.showForm);
-    $("edit-button").hidden = !active || ui.editing;
+    const editable = !ui.test || ui.test.editable !== false;
+    $("edit-button").hidden = !active || ui.editing || !editable;
     $("stop-button").hidden = !active;
     $("reset-button").hidden = ready;
+    renderShape();
+  }
+
+  /** The header's stage or phase in progress. */
+  function renderShape() {
+    const test = ui.test;
+    const stage = test && test.stage;
+    const phase = test && test.phase;
+    const parts = [];
+    if (phase) parts.push("phase " + phase.index + "/" + phase.count + ": " + phase.name);
+    if (stage) parts.push("stage " + stage.index + "/" + stage.count + ": " + stage.label);
+    else if (test && test.plan && ACTIVE.includes(ui.state)) parts.push("after the last stage");
+    $("shape-label").textContent = phase ? "Phase" + (stage ? " / stage" : "") : "Stage";
+    $("stage-value").textContent = parts.join(" \u00B7 ");
+    $("stage-value").title = parts.join("\n");
+    $("shape-figure").hidden = parts.length === 0 || !ACTIVE.includes(ui.state);
   }
 
   // ---- polling -------------------------------------------------------------------------
@@ -251,14 +388,18 @@
     ui.polling = true;
     clearTimeout(ui.timer);
     try {
-      const [stats, exceptions, logs] = await Promise.all([
+      const [stats, exceptions, logs, test, tasks] = await Promise.all([
         getJson("/stats/requests"),
         getJson("/exceptions").catch(() => null),
         getJson("/logs").catch(() => null),
+        getJson("/test").catch(() => null),
+        getJson("/tasks").catch(() => null),
       ]);
+      if (test) ui.test = test.test;
       onStats(stats);
-      if (exceptions) renderExceptions(exceptions.exceptions || []);
-      if (logs) renderLogs(logs);
+      if (exceptions) panels.exceptions(exceptions.exceptions || []);
+      if (logs) panels.logs(logs);
+      if (tasks) panels.ratios(tasks);
       if (!$("connection").textContent.startsWith("Could not")) notice("");
     } catch (error) {
       notice("Lost contact with the server (" + error.message + "); retrying every 2 s.");
@@ -281,9 +422,9 @@
     $("user-count-value").textContent = int(s.user_count);
     $("rps-value").textContent = short(s.current_rps);
     $("fail-value").textContent = pct(s.fail_ratio || 0);
-    renderStats(s.stats || []);
-    renderErrors(s.errors || []);
-    renderCacheAndInstances(s.cache || {}, s.instances || []);
+    panels.stats(s.stats || []);
+    panels.errors(s.errors || []);
+    panels.cacheAndInstances(s.cache || {}, s.instances || []);
     if (ACTIVE.includes(ui.state)) {
       ui.history.push(pointFrom(s));
       if (ui.history.length > MAX_POINTS) ui.history.shift();
@@ -317,200 +458,54 @@
 
   // ---- tables --------------------------------------------------------------------------
 
-  /** A table row; each cell is [value, class], value a string or a node. */
-  function row(cells, className) {
-    const tr = el("tr", className ? { class: className } : {});
-    for (const [value, kind] of cells) tr.append(el("td", kind ? { class: kind } : {}, value));
-    return tr;
-  }
+  // ---- charts --------------------------------------------------------------------------
 
-  function renderStats(stats) {
-    const rows = stats.map((e, i) =>
-      row(
-        [
-          [e.method || "", "text method"],
-          [e.name, "text"],
-          [int(e.num_requests)],
-          [int(e.num_failures)],
-          [short(e.median_response_time)],
-          [short(e["response_time_percentile_0.95"])],
-          [short(e["response_time_percentile_0.99"])],
-          [short(e.avg_response_time)],
-          [short(e.min_response_time)],
-          [short(e.max_response_time)],
-          [int(e.avg_content_length)],
-          [short(e.current_rps)],
-          [short(e.current_fail_per_sec)],
-        ],
-        i === stats.length - 1 && e.name === "Aggregated" ? "total" : ""
-      )
-    );
-    $("stats-table").tBodies[0].replaceChildren(...rows);
-  }
-
-  function renderErrors(errors) {
-    const rows = errors.map((e) => row([[int(e.occurrences)], [e.method, "text method"], [e.name, "text"], [el("pre", {}, e.error), "text"]]));
-    $("errors-table").tBodies[0].replaceChildren(...rows);
-    $("errors-table").hidden = errors.length === 0;
-    $("errors-empty").hidden = errors.length > 0;
-    $("failures-count").textContent = errors.length ? String(errors.length) : "";
-  }
-
-  function renderExceptions(exceptions) {
-    const rows = exceptions.map((e) =>
-      row([[int(e.count)], [el("pre", {}, e.msg), "text"], [el("pre", {}, e.traceback), "text"], [e.nodes, "text"]])
-    );
-    $("exceptions-table").tBodies[0].replaceChildren(...rows);
-    $("exceptions-table").hidden = exceptions.length === 0;
-    $("exceptions-empty").hidden = exceptions.length > 0;
-    $("exceptions-count").textContent = exceptions.length ? String(exceptions.length) : "";
-  }
-
-  function renderLogs(logs) {
-    const box = $("logs");
-    const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
-    const lines = Array.isArray(logs.master) ? logs.master.slice() : [];
-    for (const [worker, workerLines] of Object.entries(logs.workers || {})) {
-      for (const line of workerLines || []) lines.push("[" + worker + "] " + line);
+  /** The planned load of the current test, in epoch seconds, for `unit`'s chart. */
+  function plannedFor(unit) {
+    const test = ui.test;
+    const plan = test && test.plan;
+    if (!plan || plan.unit !== unit || test.started == null) return null;
+    const start = Number(test.started);
+    const bounds = [];
+    for (const s of plan.stages || []) {
+      if (!bounds.length) bounds.push(start + s.start);
+      bounds.push(start + s.end);
     }
-    box.textContent = lines.length ? lines.join("\n") : "(no log lines yet)";
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    return {
+      label: unit === "users" ? "Planned users" : "Planned iterations/s",
+      points: plan.points.map(([t, v]) => [start + t, v]),
+      bounds,
+    };
   }
 
-  function renderCacheAndInstances(cache, instances) {
-    $("cache-ratio-value").textContent = pct(cache.hit_ratio);
-    $("cache-hit-value").textContent = ms(cache.hit_ms);
-    $("cache-miss-value").textContent = ms(cache.miss_ms);
-    $("cache-speedup-value").textContent = cache.speedup == null ? "\u2014" : short(cache.speedup) + "x";
-    const rows = instances.map((i) => row([[i.id, "text"], [int(i.count)], [pct(i.share)]]));
-    $("instances-table").tBodies[0].replaceChildren(...rows);
-    $("instances-table").hidden = instances.length === 0;
-  }
-
-  // ---- charts (SVG, drawn here) --------------------------------------------------------
-
-  const SVG = "http://www.w3.org/2000/svg";
-  const W = 900, H = 280, LEFT = 70, RIGHT = 20, TOP = 56, BOTTOM = 46;
-
-  function svg(parent, tag, attrs, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-    if (text != null) node.textContent = String(text);
-    parent.append(node);
-    return node;
-  }
-
-  /** The smallest "nice" number (1, 2, 2.5, 5 x 10^k) at or above x. */
-  function niceCeiling(x) {
-    if (!(Number.isFinite(x) && x > 0)) return 1;
-    const unit = Math.pow(10, Math.floor(Math.log10(x)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * unit >= x * (1 - 1e-9)) return m * unit;
-    return 10 * unit;
-  }
-
-  function clock(seconds) {
-    const d = new Date(seconds * 1000);
-    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
-  }
-
-  function timeTicks(from, to) {
-    const span = Math.max(to - from, 1);
-    const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
-    const step = steps.find((s) => span / s <= 7) || Math.ceil(span / 7 / 86400) * 86400;
-    const ticks = [];
-    for (let t = Math.ceil(from / step) * step; t <= to + 1e-9 && ticks.length < 20; t += step) ticks.push(t);
-    return ticks;
-  }
-
-  /**
-   * A line chart over time into `node` (an <svg>): title, legend with the latest value of
-   * each line, y axis with units, x axis in local clock time, an optional dashed reference.
-   * `spec`: {title, yLabel, format, yMax?, reference?: {value, label}, series: [{name, color, values}]}.
-   */
-  function lineChart(node, times, spec) {
-    node.replaceChildren();
-    node.setAttribute("viewBox", `0 0 ${W} ${H}`);
-    node.setAttribute("data-points", String(times.length));
-    svg(node, "rect", { x: 0, y: 0, width: W, height: H, fill: "#fff" });
-    svg(node, "text", { x: LEFT, y: 20, "font-size": 15, "font-weight": "bold", fill: "#222" }, spec.title);
-    let lx = LEFT;
-    for (const s of spec.series) {
-      const latest = [...s.values].reverse().find((v) => v != null && Number.isFinite(Number(v)));
-      const label = s.name + ": " + (latest == null ? "\u2014" : spec.format(Number(latest)));
-      const g = svg(node, "g", { class: "legend" });
-      svg(g, "rect", { x: lx, y: 30, width: 14, height: 4, fill: s.color });
-      svg(g, "text", { x: lx + 18, y: 36, "font-size": 12, fill: "#333" }, label);
-      lx += 34 + 6.5 * label.length;
+  /** One time span for every chart: the measured points and the planned load. */
+  function sharedRange(times, plans) {
+    let from = times.length ? times[0] : Infinity;
+    let to = times.length ? times[times.length - 1] : -Infinity;
+    for (const plan of plans) {
+      if (!plan || !plan.points.length) continue;
+      from = Math.min(from, plan.points[0][0]);
+      to = Math.max(to, plan.points[plan.points.length - 1][0]);
     }
-    if (spec.reference) {
-      const g = svg(node, "g", { class: "legend" });
-      svg(g, "line", { x1: lx, y1: 32, x2: lx + 14, y2: 32, stroke: "#000", "stroke-dasharray": "4,3" });
-      svg(g, "text", { x: lx + 18, y: 36, "font-size": 12, fill: "#333" }, spec.reference.label);
-    }
-    const plotW = W - LEFT - RIGHT;
-    const plotH = H - TOP - BOTTOM;
-    const x0 = times.length ? times[0] : Date.now() / 1000 - 60;
-    const x1 = times.length > 1 && times[times.length - 1] > x0 ? times[times.length - 1] : x0 + 60;
-    let top = spec.reference ? spec.reference.value : 0;
-    for (const s of spec.series) for (const v of s.values) if (v != null && Number.isFinite(Number(v))) top = Math.max(top, Number(v));
-    const yTop = spec.yMax || niceCeiling(top);
-    const px = (t) => LEFT + ((t - x0) / (x1 - x0)) * plotW;
-    const py = (v) => TOP + plotH - (Math.min(Math.max(v, 0), yTop) / yTop) * plotH;
-    for (let i = 0; i <= 5; i++) {
-      const v = (yTop * i) / 5;
-      const y = py(v).toFixed(1);
-      svg(node, "line", { x1: LEFT, y1: y, x2: LEFT + plotW, y2: y, stroke: "#e5e5e5" });
-      svg(node, "text", { x: LEFT - 6, y: Number(y) + 4, "font-size": 11, "text-anchor": "end", fill: "#555" }, spec.format(v));
-    }
-    svg(node, "line", { x1: LEFT, y1: TOP, x2: LEFT, y2: TOP + plotH, stroke: "#333" });
-    svg(node, "line", { x1: LEFT, y1: TOP + plotH, x2: LEFT + plotW, y2: TOP + plotH, stroke: "#333" });
-    for (const t of timeTicks(x0, x1)) {
-      svg(node, "text", { x: px(t).toFixed(1), y: TOP + plotH + 16, "font-size": 11, "text-anchor": "middle", fill: "#555" }, clock(t));
-    }
-    svg(node, "text", { x: LEFT + plotW / 2, y: TOP + plotH + 36, "font-size": 12, "text-anchor": "middle", fill: "#333" }, "time (local clock)");
-    const my = TOP + plotH / 2;
-    svg(node, "text", { x: 14, y: my, "font-size": 12, "text-anchor": "middle", fill: "#333", transform: `rotate(-90 14 ${my})` }, spec.yLabel);
-    const hasData = spec.series.some((s) => s.values.some((v) => v != null));
-    if (!hasData) {
-      const msg = times.length ? "no data yet" : "no data yet: start a test";
-      svg(node, "text", { x: LEFT + plotW / 2, y: my, "font-size": 13, "text-anchor": "middle", fill: "#888" }, msg);
-    }
-    if (spec.reference) {
-      const y = py(spec.reference.value).toFixed(1);
-      svg(node, "line", { x1: LEFT, y1: y, x2: LEFT + plotW, y2: y, stroke: "#000", "stroke-dasharray": "5,4" });
-    }
-    for (const s of spec.series) {
-      // A gap (null) splits a line; a lone point is drawn as a dot.
-      let segment = [];
-      const flush = () => {
-        if (segment.length === 1) {
-          const [x, y] = segment[0];
-          svg(node, "circle", { cx: x, cy: y, r: 2.5, fill: s.color });
-        } else if (segment.length > 1) {
-          const points = segment.map(([x, y]) => x + "," + y).join(" ");
-          svg(node, "polyline", { class: "series", points, fill: "none", stroke: s.color, "stroke-width": 2 });
-        }
-        segment = [];
-      };
-      s.values.forEach((v, i) => {
-        if (v == null || !Number.isFinite(Number(v))) return flush();
-        segment.push([px(times[i]).toFixed(1), py(Number(v)).toFixed(1)]);
-      });
-      flush();
-    }
+    if (!Number.isFinite(from)) return null;
+    return [from, to > from ? to : from + 60];
   }
 
   function renderCharts() {
     const h = ui.history;
     const times = h.map((p) => Number(p.time));
     const line = (name, color, f) => ({ name, color, values: h.map(f) });
-    lineChart($("chart-rps"), times, {
+    const plans = { users: plannedFor("users"), rate: plannedFor("iterations/s") };
+    const range = sharedRange(times, [plans.users, plans.rate]);
+    const draw = (id, spec) => window.LocustCharts.draw(id, times, { range, ...spec });
+    draw("chart-rps", {
       title: "Total Requests per Second",
       yLabel: "requests / s",
       format: short,
+      plan: plans.rate,
       series: [line("RPS", PALETTE[2], (p) => p.current_rps), line("Failures/s", PALETTE[1], (p) => p.current_fail_per_sec)],
     });
-    lineChart($("chart-response-times"), times, {
+    draw("chart-response-times", {
       title: "Response Times (ms)",
       yLabel: "response time (ms)",
       format: ms,
@@ -520,27 +515,28 @@
         line("Average (whole run)", PALETTE[4], (p) => p.total_avg),
       ],
     });
-    lineChart($("chart-users"), times, {
+    draw("chart-users", {
       title: "Number of Users",
       yLabel: "users",
       format: short,
+      plan: plans.users,
       series: [line("Users", PALETTE[0], (p) => p.user_count)],
     });
-    lineChart($("chart-cache"), times, {
+    draw("chart-cache", {
       title: "Cache hit ratio",
       yLabel: "hit ratio",
       format: pct,
       yMax: 1,
       series: [line("hit ratio", PALETTE[2], (p) => p.cache_hit_ratio)],
     });
-    lineChart($("chart-cache-latency"), times, {
+    draw("chart-cache-latency", {
       title: "Cache hit vs miss response time",
       yLabel: "response time (ms)",
       format: ms,
       series: [line("hit", PALETTE[2], (p) => p.cache_hit_ms), line("miss", PALETTE[1], (p) => p.cache_miss_ms)],
     });
     const ids = [...new Set(h.flatMap((p) => Object.keys(p.shares || {})))].sort();
-    lineChart($("chart-instances"), times, {
+    draw("chart-instances", {
       title: "Distribution per instance (share of responses)",
       yLabel: "share of responses",
       format: pct,
@@ -553,8 +549,12 @@
 
   showHost(args.host || "");
   $("user-count-value").textContent = int(ui.userCount);
+  window.LocustCharts.init();
+  panels.init();
+  initTheme();
   initForm();
   initActions();
+  selectTab(tabFromHash(), false);
   renderCharts();
   render();
   poll();

@@ -2,7 +2,8 @@
 //! 127.0.0.1, and scenario files written into a temporary folder. `locust` holds the
 //! side-by-side machinery of the real-Locust interoperability tests, `hostile` a
 //! scriptable misbehaving HTTP server, TLS fixtures and a recording proxy for the HTTP
-//! client's hardening tests; `browser` headless Chromium over WebDriver; `examples`,
+//! client's hardening tests; `browser` headless Chromium over WebDriver (`web_ui`: the
+//! web UI with it, for tests/web_ui_*.rs); `examples`,
 //! `error_cases`, `hostile_cases` and `tls_runs` the fixtures that the split test files
 //! of Locust's examples, its error texts, the hostile server and TLS/proxies share.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
@@ -17,6 +18,7 @@ pub mod hostile_cases;
 pub mod locust;
 pub mod tls_runs;
 pub mod web;
+pub mod web_ui;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
