@@ -5,6 +5,7 @@
 
 mod app;
 mod config;
+mod convert_cmd;
 mod criteria;
 mod demo;
 mod exit;
@@ -38,6 +39,11 @@ use clap::Parser;
 use crate::config::cli::Cli;
 
 fn main() -> ExitCode {
+    // `locust-rs convert ...` is its own command (Locust reads positionals as class names).
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == "convert") {
+        return ExitCode::from(u8::try_from(convert_cmd::run(args.collect())).unwrap_or(2));
+    }
     let code = match Cli::try_parse() {
         Err(error) => config::cli_errors::report(error),
         Ok(cli) => match app::run(cli) {

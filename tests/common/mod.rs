@@ -9,6 +9,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod convert;
 pub mod distributed;
 pub mod error_cases;
 pub mod examples;
