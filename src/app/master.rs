@@ -1,6 +1,7 @@
-//! `--master --headless`: bind the master's socket, wait for `--expect-workers`
-//! workers (at most `--expect-workers-max-wait`), run the test on them as a headless
-//! run (the same sinks, criteria and exit code), then tell the workers to quit.
+//! `--master`: bind the master's socket (`start`, also for the web UI's master); a
+//! headless master (`run`) waits for `--expect-workers` workers (at most
+//! `--expect-workers-max-wait`), runs the test on them as a headless run (the same
+//! sinks, criteria and exit code), then tells the workers to quit.
 
 use std::sync::Arc;
 
@@ -16,6 +17,27 @@ use crate::master::Master;
 use crate::plan::Plan;
 use crate::sinks::report::ReportContext;
 
+/// Binds the master's socket; `headless`: workers are told `quit` when the test ends
+/// (else `stop`, and they wait for the web UI's next test).
+pub(super) fn start(
+    settings: &Settings,
+    master: &MasterSettings,
+    headless: bool,
+) -> Result<Master, Failure> {
+    Master::start(
+        master,
+        headless,
+        settings.spec.host.clone(),
+        settings.spec.stop_timeout,
+    )
+    .map_err(|e| {
+        Failure::new(
+            exit::USAGE_ERROR,
+            format!("--master-bind-host/--master-bind-port: {e}"),
+        )
+    })
+}
+
 pub(super) fn run(
     mut settings: Settings,
     master_settings: MasterSettings,
@@ -24,13 +46,6 @@ pub(super) fn run(
     report: &ReportContext,
     cli: &Cli,
 ) -> Result<i32, Failure> {
-    if !settings.headless {
-        return Err(Failure::new(
-            exit::USAGE_ERROR,
-            "--master runs headless in this build: add --headless (with -u, -r and -t, or a profile); \
-             the web UI drives a local run",
-        ));
-    }
     if settings.spec.arrival.is_some() {
         return Err(Failure::new(
             exit::USAGE_ERROR,
@@ -46,13 +61,7 @@ pub(super) fn run(
         let demo = start_demo(&mut settings, cli).await?;
         plan.check_host(settings.spec.host.as_deref())
             .map_err(|e| Failure::new(e.exit_code(), e))?;
-        let master = Master::start(
-            &master_settings,
-            true,
-            settings.spec.host.clone(),
-            settings.spec.stop_timeout,
-        )
-        .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("--master-bind-host/--master-bind-port: {e}")))?;
+        let master = start(&settings, &master_settings, true)?;
         let expected = master_settings.expect_workers;
         let waited = tokio::select! {
             ready = master.wait_for_workers(expected, master_settings.expect_workers_max_wait) => ready,

@@ -10,7 +10,7 @@ mod phases;
 use std::path::PathBuf;
 
 use crate::config::cli::Cli;
-use crate::config::distributed::Role;
+use crate::config::distributed::{MasterSettings, Role};
 use crate::config::{self, Settings};
 use crate::judge::Judge;
 use crate::logging::MAIN;
@@ -74,12 +74,15 @@ pub fn run(cli: Cli) -> Result<i32, Failure> {
     check_runnable(&settings, &plan)?;
     open_files_for(&settings);
     let (judge, report) = prepare(&settings, &plan)?;
-    if let Role::Master(master) = &settings.role {
-        let master = master.clone();
-        return master::run(settings, master, plan, judge, &report, &cli);
-    }
+    let master = match &settings.role {
+        Role::Master(master) => Some(master.clone()),
+        _ => None,
+    };
     if !settings.headless {
-        return run_web(settings, plan, judge, report, cli, cwd);
+        return run_web(settings, plan, (judge, report), cli, cwd, master);
+    }
+    if let Some(master) = master {
+        return master::run(settings, master, plan, judge, &report, &cli);
     }
     run_headless(settings, plan, judge, &report, &cli).map(|o| o.exit_code)
 }
@@ -110,22 +113,33 @@ fn prepare(settings: &Settings, plan: &Plan) -> Result<(Judge, ReportContext), F
     Ok((judge, report))
 }
 
-/// Interactive mode: the web UI (with the demo target first when asked).
+/// Interactive mode: the web UI (with the demo target first when asked); with
+/// `--master`, its tests run on the workers that connect.
 fn run_web(
     mut settings: Settings,
     plan: Plan,
-    judge: Judge,
-    report: ReportContext,
+    (judge, report): (Judge, ReportContext),
     cli: Cli,
     cwd: PathBuf,
+    master: Option<MasterSettings>,
 ) -> Result<i32, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async move {
         tracing::info!(target: MAIN, "Starting locust-rs {}", env!("CARGO_PKG_VERSION"));
         let demo = start_demo(&mut settings, &cli).await?;
-        let code = web::serve(settings, cli, cwd, plan, judge, report)
+        let master = match master {
+            Some(master) => Some(std::sync::Arc::new(master::start(
+                &settings, &master, false,
+            )?)),
+            None => None,
+        };
+        let code = web::serve(settings, cli, cwd, plan, judge, report, master.clone())
             .await
-            .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")))?;
+            .map_err(|e| Failure::new(exit::USAGE_ERROR, format!("{e:#}")));
+        if let Some(master) = master {
+            master.quit().await;
+        }
+        let code = code?;
         if let Some(server) = demo {
             server.shutdown().await;
         }

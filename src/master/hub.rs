@@ -37,6 +37,7 @@ pub(super) struct Hub {
     pub server: Server,
     pub nodes: Nodes,
     pub active: watch::Sender<Vec<String>>,
+    pub info: watch::Sender<Vec<super::WorkerInfo>>,
     pub placements: mpsc::UnboundedReceiver<Placement>,
     pub control: mpsc::Receiver<Control>,
     pub session: watch::Receiver<Option<Arc<Session>>>,
@@ -93,7 +94,20 @@ impl Hub {
         self.server.send(id, Message::new(kind, data, id).encode());
     }
 
+    fn publish_info(&self) {
+        let info = self.nodes.info();
+        self.info.send_if_modified(|now| {
+            if *now == info {
+                false
+            } else {
+                *now = info;
+                true
+            }
+        });
+    }
+
     fn publish_active(&self) {
+        self.publish_info();
         let active = self.nodes.active();
         self.active.send_if_modified(|now| {
             if *now == active {
@@ -374,6 +388,7 @@ impl Hub {
         }
         self.settle_stop();
         self.spawning_complete();
+        self.publish_info();
     }
 
     /// Once a ramp is done (the session moved to running), every worker hears the

@@ -25,13 +25,24 @@ pub(crate) enum Control {
     Quit(oneshot::Sender<()>),
 }
 
+/// One worker as the web UI lists it (Locust's `workers` rows of `/stats/requests`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub state: String,
+    pub user_count: u64,
+    pub cpu_usage: f64,
+    pub memory_usage: u64,
+}
+
 /// A running master: hand `workers()` to a session, `attach` it, `quit` at the end.
 pub struct Master {
     active: watch::Receiver<Vec<String>>,
+    info: watch::Receiver<Vec<WorkerInfo>>,
     placements: mpsc::UnboundedSender<Placement>,
     session: watch::Sender<Option<Arc<Session>>>,
     control: mpsc::Sender<Control>,
-    task: JoinHandle<()>,
+    task: std::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
 use locust_engine::Placement;
@@ -49,6 +60,7 @@ impl Master {
         let server = router::bind(&settings.bind_host, settings.bind_port)?;
         tracing::info!(target: MAIN, "Master listening for workers at {}", server.endpoint);
         let (active_tx, active) = watch::channel(Vec::new());
+        let (info_tx, info) = watch::channel(Vec::new());
         let (placements, placements_rx) = mpsc::unbounded_channel();
         let (session, session_rx) = watch::channel(None);
         let (control, control_rx) = mpsc::channel(4);
@@ -56,6 +68,7 @@ impl Master {
             server,
             nodes: nodes::Nodes::default(),
             active: active_tx,
+            info: info_tx,
             placements: placements_rx,
             control: control_rx,
             session: session_rx,
@@ -70,10 +83,11 @@ impl Master {
         let task = tokio::spawn(hub.run());
         Ok(Master {
             active,
+            info,
             placements,
             session,
             control,
-            task,
+            task: std::sync::Mutex::new(Some(task)),
         })
     }
 
@@ -88,6 +102,16 @@ impl Master {
     /// The session whose figures the workers' reports go to from now on.
     pub fn attach(&self, session: Arc<Session>) {
         self.session.send_replace(Some(session));
+    }
+
+    /// The workers connected, as the web UI lists them.
+    pub fn worker_info(&self) -> Vec<WorkerInfo> {
+        self.info.borrow().clone()
+    }
+
+    /// Workers connected and not missing.
+    pub fn ready_count(&self) -> usize {
+        self.active.borrow().len()
     }
 
     /// Waits until `expected` workers are connected (logging the count each second,
@@ -114,11 +138,14 @@ impl Master {
     }
 
     /// Tells every worker to quit, waits (bounded) for their last reports, and closes.
-    pub async fn quit(self) {
+    pub async fn quit(&self) {
         let (done, wait) = oneshot::channel();
         if self.control.send(Control::Quit(done)).await.is_ok() {
             let _ = wait.await;
         }
-        let _ = self.task.await;
+        let task = locust_stats::lock(&self.task).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 }

@@ -181,6 +181,20 @@ impl Nodes {
         found
     }
 
+    /// Every worker as the web UI lists it, in id order.
+    pub fn info(&self) -> Vec<super::WorkerInfo> {
+        self.nodes
+            .iter()
+            .map(|(id, n)| super::WorkerInfo {
+                id: id.clone(),
+                state: n.state.word().to_string(),
+                user_count: n.user_count,
+                cpu_usage: n.cpu,
+                memory_usage: n.memory,
+            })
+            .collect()
+    }
+
     /// Users the workers last reported.
     pub fn reported_users(&self) -> u64 {
         self.nodes.values().map(|n| n.user_count).sum()

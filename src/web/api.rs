@@ -76,9 +76,15 @@ pub async fn requests(State(session): State<Shared>) -> Response {
         || session.judge_cache_role(),
         |t| t.judge.cache_role.clone(),
     );
-    let body = with_stats(&session, |stats| {
+    let mut body = with_stats(&session, |stats| {
         stats_json::requests(stats, state, users, &role, epoch_now())
     });
+    // A master lists its workers, as Locust's does.
+    if let (Some(master), Some(map)) = (&session.master, body.as_object_mut()) {
+        let workers = master.worker_info();
+        map.insert("worker_count".into(), json!(session.worker_count()));
+        map.insert("workers".into(), json!(workers));
+    }
     reply(body)
 }
 
@@ -101,6 +107,6 @@ pub async fn logs() -> Response {
     reply(json!({"master": crate::log_buffer::recent(), "workers": {}}))
 }
 
-pub async fn worker_count() -> Response {
-    reply(json!({"worker_count": 0}))
+pub async fn worker_count(State(session): State<Shared>) -> Response {
+    reply(json!({"worker_count": session.worker_count()}))
 }

@@ -33,6 +33,7 @@ use crate::config::cli::Cli;
 use crate::config::Settings;
 use crate::judge::{self, Judge};
 use crate::logging::MAIN;
+use crate::master::Master;
 use crate::outcome::StopReason;
 use crate::plan::Plan;
 use crate::sinks::console::Console;
@@ -103,6 +104,7 @@ pub async fn serve(
     plan: Plan,
     judge: Judge,
     report: ReportContext,
+    master: Option<Arc<Master>>,
 ) -> anyhow::Result<i32> {
     let web = settings.web.clone();
     let listener = tokio::net::TcpListener::bind((web.host.as_str(), web.port))
@@ -111,7 +113,9 @@ pub async fn serve(
             anyhow::anyhow!("cannot serve the web UI on {}:{}: {e}", web.host, web.port)
         })?;
     let address = listener.local_addr()?;
-    let session = Arc::new(Session::new(settings, cli, cwd, plan, judge, report));
+    let mut session = Session::new(settings, cli, cwd, plan, judge, report);
+    session.master = master;
+    let session = Arc::new(session);
     let quit = CancellationToken::new();
     let server = tokio::spawn(
         axum::serve(

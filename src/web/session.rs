@@ -20,6 +20,7 @@ use crate::config::cli::Cli;
 use crate::config::{self, Settings};
 use crate::judge::Judge;
 use crate::logging::MAIN;
+use crate::master::Master;
 use crate::outcome::StopReason;
 use crate::plan::{self, Plan};
 use crate::sinks::report::ReportContext;
@@ -44,6 +45,8 @@ pub struct Session {
     phases: Mutex<Option<CancellationToken>>,
     /// Swarm and stop wait for each other, so two clicks never start two tests.
     control: tokio::sync::Mutex<()>,
+    /// With `--master`: the workers that run every test's users.
+    pub master: Option<Arc<Master>>,
 }
 
 /// What a new test is started with: the form applied to the session's settings.
@@ -85,6 +88,7 @@ impl Session {
             timer: Mutex::new(None),
             phases: Mutex::new(None),
             control: tokio::sync::Mutex::new(()),
+            master: None,
         }
     }
 
@@ -171,13 +175,21 @@ impl Session {
 
     /// A new test from the form (one phase of a sequence too), made the current one.
     pub(super) async fn start_test(&self, request: &SwarmRequest) -> Result<Arc<TestRun>, String> {
+        if self.master.is_some() && self.worker_count() == 0 {
+            // Locust's words, and nothing started.
+            return Err("You can't start a distributed test before at least one worker processes has connected".into());
+        }
         let new = self.prepare(request)?;
+        if self.master.is_some() && new.settings.spec.arrival.is_some() {
+            return Err("an arrival-rate profile runs in one process: a master deals users over workers (pick a profile with users or stages)".into());
+        }
         let test = TestRun::start(
             new.settings,
             new.judge,
             new.report,
             new.classes,
             new.run_steps,
+            self.master.clone(),
         )
         .await
         .map_err(|e| format!("{e:#}"))?;
@@ -372,7 +384,7 @@ impl Session {
             "available_user_classes": self.classes.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
             "history": history,
             "host": self.host(),
-            "is_distributed": false,
+            "is_distributed": self.master.is_some(),
             "locustfile": self.locustfile_label(),
             "num_users": self.base.spec.users,
             "percentiles_to_chart": [0.5, 0.95],
@@ -383,8 +395,13 @@ impl Session {
             "stats_history_enabled": self.base.output.csv_full_history,
             "user_count": self.user_count(),
             "version": env!("CARGO_PKG_VERSION"),
-            "worker_count": 0,
+            "worker_count": self.worker_count(),
         })
+    }
+
+    /// Workers connected to this master (0 without `--master`).
+    pub fn worker_count(&self) -> usize {
+        self.master.as_ref().map_or(0, |m| m.ready_count())
     }
 
     /// The scenario file (or folder) name, as Locust names downloads after it.

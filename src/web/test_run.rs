@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
 use crate::judge::Judge;
+use crate::master::Master;
 use crate::outcome::{Finished, StopReason};
-use crate::session::{Command, Session};
+use crate::session::{Command, Outputs, Session};
 use crate::sinks::console::Console;
 use crate::sinks::report::ReportContext;
 use crate::sinks::{self, Periodic};
@@ -56,6 +57,7 @@ impl TestRun {
         report: ReportContext,
         classes: Vec<Arc<UserClass>>,
         run_steps: Vec<RunSteps>,
+        master: Option<Arc<Master>>,
     ) -> anyhow::Result<Arc<TestRun>> {
         let csv = sinks::csv_writer(&settings.output, epoch_now())?;
         let abort = judge.abort_watch(&settings);
@@ -68,16 +70,37 @@ impl TestRun {
             .then(|| PlannedLoad::of(&settings.spec))
             .flatten();
         let target = Mutex::new((settings.spec.users, settings.spec.spawn_rate));
-        let session = Session::start(
-            settings.spec.clone(),
-            classes.clone(),
-            &run_steps,
-            Periodic::new(Console::new(&settings), csv),
-            judge.cache_role.clone(),
-            settings.output.csv_full_history,
+        let outputs = Outputs {
+            periodic: Periodic::new(Console::new(&settings), csv),
+            cache: judge.cache_role.clone(),
+            full_history: settings.output.csv_full_history,
             abort,
-        )
-        .await?;
+        };
+        let session = match &master {
+            None => {
+                Session::start(
+                    settings.spec.clone(),
+                    classes.clone(),
+                    &run_steps,
+                    outputs.periodic,
+                    outputs.cache,
+                    outputs.full_history,
+                    outputs.abort,
+                )
+                .await?
+            }
+            Some(master) => {
+                let attach = |session: &Arc<Session>| master.attach(session.clone());
+                Session::start_on_workers(
+                    master.workers(),
+                    settings.spec.clone(),
+                    classes.clone(),
+                    outputs,
+                    attach,
+                )
+                .await?
+            }
+        };
         let test = Arc::new(TestRun {
             done: session.done.clone(),
             target,
