@@ -6,6 +6,9 @@
 #   3. ramp: time to start 10,000 users at -r 10000;
 #   4. bounded memory: RSS growth of a steady full-speed run;
 #   5. accuracy: p50 against the demo target's fixed 20 ms, next to wrk's p50;
+#   6. distributed: a master and local workers against nginx next to one process, and a
+#      master fed by hundreds of fake workers (its CPU per merged report;
+#      scripts/bench_distributed.sh);
 # then the targets of issue 3, each PASS/FAIL with the measured value.
 #
 #   scripts/bench.sh            full run (~6 min); exits 1 when a target is missed
@@ -46,12 +49,17 @@ if [ "$MODE" = full ]; then
   BOUND_T=130     # bounded-memory run length
   BOUND_S1=30     # ... RSS samples, seconds after "All users spawned"
   BOUND_S2=120
+  FAKE_WORKERS=300  # distributed: fake workers feeding one master, for FAKE_SECONDS
+  FAKE_SECONDS=30
 else
   DUR=3
   BOUND_T=8
   BOUND_S1=3
   BOUND_S2=7
+  FAKE_WORKERS=20
+  FAKE_SECONDS=6
 fi
+DIST_WORKERS=2      # distributed: local workers beside one master
 USERS=32            # throughput: users = wrk connections
 SMALL=100           # memory: the two user counts
 BIG=10000
@@ -584,6 +592,7 @@ bench_locust_rs_throughput() {
   read_run_csv locust-rs "$p" "$USERS"
   [ "$FAILS" -eq 0 ] || die "locust-rs throughput run had $FAILS failed requests; see ${p}_failures.csv"
   LRS_RPS=$RATE
+  LRS_TOTAL=$TOTAL
   TP_ROWS+=("locust-rs (max_rps.toml, -u $USERS)|$RATE|$RUN_CPU|$RUN_WALL|$RUN_TARGET_CPU")
   result throughput.locust_rs.rps "$RATE"
   result throughput.locust_rs.rps_window "$RATE_WINDOW"
@@ -782,6 +791,9 @@ bench_accuracy() {
   result accuracy.wrk.rps "$WRK_ACC_RPS"
 }
 
+# shellcheck source=scripts/bench_distributed.sh
+. "$ROOT/scripts/bench_distributed.sh"
+
 # ---------------------------------------------------------------- main
 
 T_START=$(now_ms)
@@ -897,6 +909,11 @@ sayf '%-40s %12s' "wrk -c$ACC_USERS --latency p50 (ms)" "$WRK_P50"
 sayf '%-40s %12s' "wrk requests/s (no wait)" "$WRK_ACC_RPS"
 sayf '%-40s %12s' "locust-rs p50 / wrk p50" "$(calc '%.3f' "$ACC_P50 / $WRK_P50")"
 say ""
+
+# 6. Distributed
+bench_distributed_throughput
+bench_master_merge
+report_distributed
 
 # Targets
 FAILED=0

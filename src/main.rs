@@ -2,6 +2,10 @@
 //! check the target is reachable, run it, and map the outcome to the exit codes of
 //! `exit.rs`. Every step is a named function below; errors are
 //! printed once as `locust-rs: error: ...` without a backtrace.
+//!
+//! Memory comes from the system allocator: mimalloc (used until issue 12's soak) held
+//! what a long run freed, in 2 MiB transparent-huge-page steps and, with those off, a
+//! slow creep, while glibc's malloc stays flat (LOAD_TESTING.md, Soak).
 
 mod app;
 mod config;
@@ -27,12 +31,6 @@ mod web;
 mod worker;
 
 use std::process::ExitCode;
-
-/// mimalloc: faster than glibc's malloc on the request path (about 5 % more requests
-/// per CPU second in `make bench`'s throughput run), built without transparent huge
-/// pages so that freed memory goes back in small pieces (Cargo.toml).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 

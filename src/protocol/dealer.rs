@@ -32,6 +32,19 @@ impl Link {
         }
     }
 
+    /// A link over plain channels, without a socket (the worker's tests).
+    #[cfg(test)]
+    pub fn from_channels(
+        incoming: mpsc::Receiver<Vec<u8>>,
+        outgoing: std_mpsc::Sender<Vec<u8>>,
+    ) -> Link {
+        Link {
+            incoming,
+            outgoing,
+            thread: None,
+        }
+    }
+
     /// Sends what is queued (the last `stats` and `quit`), then closes the socket,
     /// waiting at most its linger for the master to take them.
     pub async fn close(self) {

@@ -103,26 +103,17 @@ impl Worker {
 
     /// `client_ready` until an `ack` comes: every 5 s, 60 times, as Locust's worker.
     async fn handshake(&mut self, endpoint: &str) -> bool {
-        for _ in 0..CONNECT_RETRIES {
-            self.send("client_ready", Value::from(PROTOCOL_VERSION));
-            let deadline = Instant::now() + CONNECT_TIMEOUT;
-            loop {
-                let frame = tokio::select! {
-                    frame = self.link.incoming.recv() => frame,
-                    _ = tokio::time::sleep_until(deadline) => break,
-                };
-                let Some(frame) = frame else { return false };
-                if let Ok(m) = Message::decode(&frame) {
-                    if m.kind == "ack" {
-                        self.heard_master = Instant::now();
-                        tracing::info!(target: MAIN, "Connected to the master at {endpoint} as {} (index {})", self.node_id, field(&m.data, "index"));
-                        return true;
-                    }
-                }
+        match handshake(&mut self.link, &self.node_id).await {
+            Some(index) => {
+                self.heard_master = Instant::now();
+                tracing::info!(target: MAIN, "Connected to the master at {endpoint} as {} (index {index})", self.node_id);
+                true
+            }
+            None => {
+                tracing::error!(target: MAIN, "Failed to connect to the Locust master: no answer from {endpoint} after {CONNECT_RETRIES} tries");
+                false
             }
         }
-        tracing::error!(target: MAIN, "Failed to connect to the Locust master: no answer from {endpoint} after {CONNECT_RETRIES} tries");
-        false
     }
 
     async fn serve(&mut self) -> anyhow::Result<i32> {
@@ -393,6 +384,29 @@ impl Worker {
     }
 }
 
+/// Sends `client_ready` on `link` every `CONNECT_TIMEOUT` until an `ack` arrives (its
+/// index), at most `CONNECT_RETRIES` times; None when none came or the link closed.
+async fn handshake(link: &mut transport::Link, node_id: &str) -> Option<Value> {
+    for _ in 0..CONNECT_RETRIES {
+        let ready = Message::new("client_ready", Value::from(PROTOCOL_VERSION), node_id);
+        let _ = link.outgoing.send(ready.encode());
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        loop {
+            let frame = tokio::select! {
+                frame = link.incoming.recv() => frame,
+                _ = tokio::time::sleep_until(deadline) => break,
+            };
+            let frame = frame?;
+            if let Ok(m) = Message::decode(&frame) {
+                if m.kind == "ack" {
+                    return Some(field(&m.data, "index").clone());
+                }
+            }
+        }
+    }
+    None
+}
+
 fn counts_value(counts: &BTreeMap<String, u64>) -> Value {
     Value::Map(
         counts
@@ -408,4 +422,56 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A link whose master never answers: what the worker sends is kept in `sent`.
+    fn silent_link() -> (
+        transport::Link,
+        std::sync::mpsc::Receiver<Vec<u8>>,
+        tokio::sync::mpsc::Sender<Vec<u8>>,
+    ) {
+        let (outgoing, sent) = std::sync::mpsc::channel();
+        let (answers, incoming) = tokio::sync::mpsc::channel(4);
+        (
+            transport::Link::from_channels(incoming, outgoing),
+            sent,
+            answers,
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_master_that_never_answers_gets_60_tries_5_s_apart() {
+        let (mut link, sent, _answers) = silent_link();
+        let started = Instant::now();
+        assert_eq!(handshake(&mut link, "w_1").await, None);
+        assert_eq!(started.elapsed(), CONNECT_TIMEOUT * CONNECT_RETRIES);
+        let tries: Vec<Message> = sent
+            .try_iter()
+            .map(|f| Message::decode(&f).unwrap())
+            .collect();
+        assert_eq!(tries.len(), 60);
+        assert!(tries
+            .iter()
+            .all(|m| m.kind == "client_ready" && m.node_id == "w_1"));
+        // `run` turns this into Locust's exit code.
+        assert_eq!(EXIT_NO_MASTER, 255);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ack_after_some_silence_connects() {
+        let (mut link, sent, answers) = silent_link();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(12)).await;
+            let junk = vec![0xc1];
+            answers.send(junk).await.unwrap();
+            let ack = Message::new("ack", map([("index", Value::from(4))]), "w_1");
+            answers.send(ack.encode()).await.unwrap();
+        });
+        assert_eq!(handshake(&mut link, "w_1").await, Some(Value::from(4)));
+        assert_eq!(sent.try_iter().count(), 3, "at 0, 5 and 10 s");
+    }
 }
