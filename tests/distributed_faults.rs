@@ -22,22 +22,6 @@ name = "health"
 request = { path = "/health" }
 "#;
 
-fn master_args<'a>(host: &'a str, port: &'a str, load: &[&'a str]) -> Vec<&'a str> {
-    let base = [
-        "--master",
-        "--headless",
-        "-f",
-        "s.toml",
-        "-H",
-        host,
-        "--master-bind-port",
-        port,
-        "--csv",
-        "m",
-    ];
-    [&base[..], load].concat()
-}
-
 fn worker_args(host: &str, port: &str) -> Vec<String> {
     [
         "--worker",

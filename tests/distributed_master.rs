@@ -22,21 +22,8 @@ async fn master(
     load: &[&str],
 ) -> std::process::Output {
     let port = port.to_string();
-    let base = [
-        "--master",
-        "--headless",
-        "-f",
-        "s.toml",
-        "-H",
-        host,
-        "--master-bind-port",
-        &port,
-        "--csv",
-        "m",
-        "--report-json",
-        "m.json",
-    ];
-    run_in(dir, &[&base[..], load].concat()).await
+    let extra = [&["--report-json", "m.json"][..], load].concat();
+    run_in(dir, &master_args(host, &port, &extra)).await
 }
 
 #[tokio::test]

@@ -11,27 +11,6 @@ use std::time::Duration;
 use common::distributed::*;
 use common::*;
 
-async fn stats(client: &reqwest::Client, web: &str) -> Option<serde_json::Value> {
-    let url = format!("{web}/stats/requests");
-    client.get(url).send().await.ok()?.json().await.ok()
-}
-
-/// Polls `/stats/requests` (at most 30 s) until `done` holds.
-async fn until(
-    client: &reqwest::Client,
-    web: &str,
-    what: &str,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    for _ in 0..300 {
-        if let Some(s) = stats(client, web).await.filter(|s| done(s)) {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: {:?}", stats(client, web).await);
-}
-
 #[tokio::test]
 async fn a_masters_web_ui_runs_tests_on_its_workers() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,7 +43,7 @@ async fn a_masters_web_ui_runs_tests_on_its_workers() {
             .form(&[("user_count", users), ("spawn_rate", "10")])
             .send()
     };
-    let first = until(&client, &web, "the UI is up", |s| s["state"] == "ready").await;
+    let first = until_stats(&client, &web, "the UI is up", |s| s["state"] == "ready").await;
     assert_eq!(first["worker_count"], 0, "{first}");
     let refused: serde_json::Value = swarm("2").await.unwrap().json().await.unwrap();
     assert_eq!(refused["success"], false, "{refused}");
@@ -76,19 +55,19 @@ async fn a_masters_web_ui_runs_tests_on_its_workers() {
         let dir = dir.path().to_path_buf();
         async move { worker(&dir, "http://127.0.0.1:9", port).await }
     });
-    until(&client, &web, "the worker joins", |s| {
+    until_stats(&client, &web, "the worker joins", |s| {
         s["worker_count"] == 1 && s["workers"][0]["state"] == "ready"
     })
     .await;
     let started: serde_json::Value = swarm("2").await.unwrap().json().await.unwrap();
     assert_eq!(started["success"], true, "{started}");
-    until(&client, &web, "2 users run on the worker", |s| {
+    until_stats(&client, &web, "2 users run on the worker", |s| {
         s["state"] == "running" && s["workers"][0]["user_count"] == 2
     })
     .await;
     // The master's host went to the worker in its spawn (the worker's own -H points
     // nowhere), and its reports reach the UI.
-    until(&client, &web, "requests arrive", |s| {
+    until_stats(&client, &web, "requests arrive", |s| {
         s["stats"]
             .as_array()
             .is_some_and(|rows| rows.iter().any(|r| r["num_requests"].as_u64() > Some(5)))
@@ -96,13 +75,13 @@ async fn a_masters_web_ui_runs_tests_on_its_workers() {
     .await;
     let stopped = client.post(format!("{web}/stop")).send().await.unwrap();
     assert!(stopped.status().is_success());
-    until(&client, &web, "stopped, the worker ready again", |s| {
+    until_stats(&client, &web, "stopped, the worker ready again", |s| {
         s["state"] == "stopped" && s["workers"][0]["state"] == "ready"
     })
     .await;
     let again: serde_json::Value = swarm("3").await.unwrap().json().await.unwrap();
     assert_eq!(again["success"], true, "{again}");
-    until(&client, &web, "3 users run on the worker", |s| {
+    until_stats(&client, &web, "3 users run on the worker", |s| {
         s["state"] == "running" && s["workers"][0]["user_count"] == 3
     })
     .await;

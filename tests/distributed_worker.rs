@@ -118,29 +118,6 @@ async fn a_class_the_worker_does_not_define_is_an_error_on_both_sides() {
     assert_eq!(server.counters().total, 0, "no user ran");
 }
 
-/// GET `url` as JSON (no proxy: everything is on 127.0.0.1); None while the master's
-/// web server is not up yet.
-async fn json(client: &reqwest::Client, url: &str) -> Option<serde_json::Value> {
-    client.get(url).send().await.ok()?.json().await.ok()
-}
-
-/// Polls the master's `/stats/requests` (at most 20 s) until `done` holds.
-async fn until(
-    client: &reqwest::Client,
-    web: &str,
-    what: &str,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let url = format!("{web}/stats/requests");
-    for _ in 0..200 {
-        if let Some(stats) = json(client, &url).await.filter(|s| done(s)) {
-            return stats;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{what}: {:?}", json(client, &url).await);
-}
-
 #[tokio::test]
 async fn a_worker_stops_and_starts_again_with_the_masters_web_ui() {
     let dir = tempfile::tempdir().unwrap();
@@ -191,7 +168,7 @@ async fn a_worker_stops_and_starts_again_with_the_masters_web_ui() {
     let web = format!("http://127.0.0.1:{web_port}");
     let drive = async {
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        until(&client, &web, "the worker joins", |s| {
+        until_stats(&client, &web, "the worker joins", |s| {
             s["workers"].as_array().is_some_and(|w| w.len() == 1)
         })
         .await;
@@ -206,28 +183,28 @@ async fn a_worker_stops_and_starts_again_with_the_masters_web_ui() {
                 .send()
         };
         assert!(swarm("2").await.unwrap().status().is_success());
-        until(&client, &web, "2 users run", |s| {
+        until_stats(&client, &web, "2 users run", |s| {
             s["state"] == "running" && s["user_count"] == 2
         })
         .await;
-        until(&client, &web, "requests arrive", |s| {
+        until_stats(&client, &web, "requests arrive", |s| {
             s["stats"][0]["num_requests"].as_u64() > Some(5)
         })
         .await;
         let stopped = client.post(format!("{web}/stop")).send().await.unwrap();
         assert!(stopped.status().is_success());
         // stop → client_stopped → client_ready: the worker is back, ready and empty.
-        until(&client, &web, "stopped", |s| {
+        until_stats(&client, &web, "stopped", |s| {
             s["state"] == "stopped" && s["workers"][0]["state"] == "ready"
         })
         .await;
         assert!(swarm("3").await.unwrap().status().is_success());
-        let again = until(&client, &web, "3 users run", |s| {
+        let again = until_stats(&client, &web, "3 users run", |s| {
             s["state"] == "running" && s["workers"][0]["user_count"] == 3
         })
         .await;
         assert_eq!(again["workers"][0]["state"], "running", "{again}");
-        until(&client, &web, "requests arrive again", |s| {
+        until_stats(&client, &web, "requests arrive again", |s| {
             s["stats"][0]["num_requests"].as_u64() > Some(5)
         })
         .await;

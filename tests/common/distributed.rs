@@ -50,3 +50,43 @@ pub async fn worker(dir: &Path, host: &str, port: u16) -> Output {
     )
     .await
 }
+
+/// A headless locust-rs master's arguments: `s.toml` against `host`, listening on
+/// 127.0.0.1:`port`, writing `m_*.csv`, then `extra` (users, rate, run time, ...).
+pub fn master_args<'a>(host: &'a str, port: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let base = [
+        "--master",
+        "--headless",
+        "-f",
+        "s.toml",
+        "-H",
+        host,
+        "--master-bind-port",
+        port,
+        "--csv",
+        "m",
+    ];
+    [&base[..], extra].concat()
+}
+
+/// A master's `/stats/requests` as JSON; None while its web server is not up yet.
+pub async fn web_stats(client: &reqwest::Client, web: &str) -> Option<serde_json::Value> {
+    let url = format!("{web}/stats/requests");
+    client.get(url).send().await.ok()?.json().await.ok()
+}
+
+/// Polls a master's `/stats/requests` (at most 30 s) until `done` holds.
+pub async fn until_stats(
+    client: &reqwest::Client,
+    web: &str,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    for _ in 0..300 {
+        if let Some(stats) = web_stats(client, web).await.filter(|s| done(s)) {
+            return stats;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: {:?}", web_stats(client, web).await);
+}

@@ -138,6 +138,44 @@ struct ActiveRamp {
     next: u64,
 }
 
+/// One step taken off a ramp.
+struct TakenStep {
+    /// Users the step heads for.
+    count: u64,
+    /// When it was due.
+    due: Option<Instant>,
+    /// The ramp's last step.
+    last: bool,
+}
+
+impl ActiveRamp {
+    /// A ramp from `from` to `to` users at `rate`, starting now.
+    fn new(from: u64, to: u64, rate: f64) -> Self {
+        ActiveRamp {
+            started: Instant::now(),
+            steps: ramp::Ramp::new(from, to, rate),
+            next: 0,
+        }
+    }
+
+    /// When its next step is due, if it has one.
+    fn next_due(&self) -> Option<Instant> {
+        self.steps
+            .step(self.next)
+            .and_then(|s| self.started.checked_add(s.offset))
+    }
+
+    fn take(&mut self) -> Option<TakenStep> {
+        let step = self.steps.step(self.next)?;
+        self.next += 1;
+        Some(TakenStep {
+            count: step.count,
+            due: self.started.checked_add(step.offset),
+            last: self.next == self.steps.len(),
+        })
+    }
+}
+
 struct Runner {
     /// Each user's task reports its index here when it ends.
     exited: mpsc::UnboundedSender<u64>,
@@ -220,11 +258,7 @@ impl Runner {
 
     /// When the ramp's next step is due, if a ramp is under way.
     fn next_step(&self) -> Option<Instant> {
-        self.ramp.as_ref().and_then(|r| {
-            r.steps
-                .step(r.next)
-                .and_then(|s| r.started.checked_add(s.offset))
-        })
+        self.ramp.as_ref().and_then(ActiveRamp::next_due)
     }
 
     fn begin_ramp(&mut self, users: u64, rate: f64, classes: Option<&[String]>) {
@@ -233,16 +267,12 @@ impl Runner {
             "Ramping to {users} users at a rate of {rate:.2} per second"
         );
         let switched = self.switch_classes(classes);
-        let steps = ramp::Ramp::new(self.users.len() as u64, users, rate);
-        if switched && steps.is_empty() {
+        let ramp = ActiveRamp::new(self.users.len() as u64, users, rate);
+        if switched && ramp.steps.is_empty() {
             // Same count, other classes: rebalance now.
             self.set_user_count(users);
         }
-        self.ramp = Some(ActiveRamp {
-            started: Instant::now(),
-            steps,
-            next: 0,
-        });
+        self.ramp = Some(ramp);
         self.publish(RunState::Spawning, false);
         // A ramp to the current count has no steps: it is complete at once.
         self.advance_ramp_if_empty();
@@ -255,19 +285,13 @@ impl Runner {
     }
 
     fn advance_ramp(&mut self) {
-        let Some(ramp) = self.ramp.as_mut() else {
+        let Some(step) = self.ramp.as_mut().and_then(ActiveRamp::take) else {
             return;
         };
-        let Some(step) = ramp.steps.step(ramp.next) else {
-            return;
-        };
-        let due = ramp.started.checked_add(step.offset);
-        ramp.next += 1;
-        let last = ramp.next == ramp.steps.len();
         let before = self.users.len() as u64;
         self.set_user_count(step.count);
-        self.last_step = due.map(|due| (due, before));
-        if last {
+        self.last_step = step.due.map(|due| (due, before));
+        if step.last {
             self.finish_ramp();
         } else {
             self.publish(RunState::Spawning, false);

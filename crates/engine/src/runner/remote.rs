@@ -17,7 +17,6 @@ use super::{
 };
 use crate::dispatch::{deal, worker_order};
 use crate::log_targets::RUNNERS;
-use crate::ramp;
 
 /// What the master is to tell its workers.
 #[derive(Debug)]
@@ -118,11 +117,7 @@ impl RemoteRunner {
     }
 
     fn next_step(&self) -> Option<Instant> {
-        self.ramp.as_ref().and_then(|r| {
-            r.steps
-                .step(r.next)
-                .and_then(|s| r.started.checked_add(s.offset))
-        })
+        self.ramp.as_ref().and_then(ActiveRamp::next_due)
     }
 
     fn begin_ramp(&mut self, users: u64, rate: f64, classes: Option<&[String]>) {
@@ -132,15 +127,11 @@ impl RemoteRunner {
             self.workers.len()
         );
         let switched = self.plan.switch(classes);
-        let steps = ramp::Ramp::new(self.count, users, rate);
-        if switched && steps.is_empty() {
+        let ramp = ActiveRamp::new(self.count, users, rate);
+        if switched && ramp.steps.is_empty() {
             self.place();
         }
-        self.ramp = Some(ActiveRamp {
-            started: Instant::now(),
-            steps,
-            next: 0,
-        });
+        self.ramp = Some(ramp);
         self.publish(RunState::Spawning, false);
         if self.ramp.as_ref().is_some_and(|r| r.steps.is_empty()) {
             self.finish_ramp();
@@ -148,20 +139,14 @@ impl RemoteRunner {
     }
 
     fn advance_ramp(&mut self) {
-        let Some(ramp) = self.ramp.as_mut() else {
+        let Some(step) = self.ramp.as_mut().and_then(ActiveRamp::take) else {
             return;
         };
-        let Some(step) = ramp.steps.step(ramp.next) else {
-            return;
-        };
-        let due = ramp.started.checked_add(step.offset);
-        ramp.next += 1;
-        let last = ramp.next == ramp.steps.len();
         let before = self.count;
         self.count = step.count;
         self.place();
-        self.last_step = due.map(|due| (due, before));
-        if last {
+        self.last_step = step.due.map(|due| (due, before));
+        if step.last {
             self.finish_ramp();
         } else {
             self.publish(RunState::Spawning, false);
