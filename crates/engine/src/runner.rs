@@ -300,12 +300,7 @@ impl Runner {
 
     fn finish_ramp(&mut self) {
         self.ramp = None;
-        let json = python_json(&self.class_counts());
-        tracing::info!(
-            target: RUNNERS,
-            "All users spawned: {json} ({} total users)",
-            self.users.len()
-        );
+        log_all_spawned(&self.class_counts(), self.users.len() as u64);
         self.publish(RunState::Running, true);
     }
 
@@ -390,21 +385,45 @@ impl Runner {
 
     fn publish(&mut self, state: RunState, ramp_completed: bool) {
         self.state = state;
-        let counts = self.class_counts();
-        let user_count = self.users.len() as u64;
-        let next_step = self.next_step();
-        let last_step = self.last_step;
-        self.status.send_modify(|status| {
-            status.last_step = last_step;
-            status.state = state;
-            status.user_count = user_count;
-            status.class_counts = counts;
-            status.next_step = next_step;
+        let now = Published {
+            state,
+            user_count: self.users.len() as u64,
+            class_counts: self.class_counts(),
+            next_step: self.next_step(),
+            last_step: self.last_step,
+        };
+        now.send(&self.status, ramp_completed);
+    }
+}
+
+/// What either runner publishes after a change.
+struct Published {
+    state: RunState,
+    user_count: u64,
+    class_counts: BTreeMap<String, u64>,
+    next_step: Option<Instant>,
+    last_step: Option<(Instant, u64)>,
+}
+
+impl Published {
+    fn send(self, status: &watch::Sender<RunnerStatus>, ramp_completed: bool) {
+        status.send_modify(|status| {
+            status.last_step = self.last_step;
+            status.state = self.state;
+            status.user_count = self.user_count;
+            status.class_counts = self.class_counts;
+            status.next_step = self.next_step;
             if ramp_completed {
                 status.ramps_completed += 1;
             }
         });
     }
+}
+
+/// Locust's line at the end of a ramp.
+fn log_all_spawned(counts: &BTreeMap<String, u64>, total: u64) {
+    let json = python_json(counts);
+    tracing::info!(target: RUNNERS, "All users spawned: {json} ({total} total users)");
 }
 
 /// `json.dumps` of a str -> int map as Python prints it: `{"A": 1, "B": 2}`.

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use super::{
-    python_json, sleep_until_opt, ActiveRamp, ClassWeight, Command, Distribution, RunState,
-    RunnerHandle, RunnerStatus,
+    log_all_spawned, python_json, sleep_until_opt, ActiveRamp, ClassWeight, Command, Distribution,
+    Published, RunState, RunnerHandle, RunnerStatus,
 };
 use crate::dispatch::{deal, worker_order};
 use crate::log_targets::RUNNERS;
@@ -155,12 +155,8 @@ impl RemoteRunner {
 
     fn finish_ramp(&mut self) {
         self.ramp = None;
-        let json = python_json(&self.class_counts());
-        tracing::info!(
-            target: RUNNERS,
-            "All users spawned: {json} ({} total users)",
-            self.placed()
-        );
+        let total = self.placed();
+        log_all_spawned(&self.class_counts(), total);
         self.publish(RunState::Running, true);
     }
 
@@ -201,6 +197,12 @@ impl RemoteRunner {
     }
 
     async fn stop_all(&mut self) {
+        // A runner that placed nothing since its last stop tells the workers nothing:
+        // the workers may be running the next test by now (a finished test's runner is
+        // dropped, and stops, after the next one began).
+        if matches!(self.state, RunState::Ready | RunState::Stopped) {
+            return;
+        }
         self.ramp = None;
         self.publish(RunState::Stopping, false);
         let (done, wait) = oneshot::channel();
@@ -232,20 +234,14 @@ impl RemoteRunner {
 
     fn publish(&mut self, state: RunState, ramp_completed: bool) {
         self.state = state;
-        let counts = self.class_counts();
-        let user_count = self.placed();
-        let next_step = self.next_step();
-        let last_step = self.last_step;
-        self.status.send_modify(|status| {
-            status.last_step = last_step;
-            status.state = state;
-            status.user_count = user_count;
-            status.class_counts = counts;
-            status.next_step = next_step;
-            if ramp_completed {
-                status.ramps_completed += 1;
-            }
-        });
+        let now = Published {
+            state,
+            user_count: self.placed(),
+            class_counts: self.class_counts(),
+            next_step: self.next_step(),
+            last_step: self.last_step,
+        };
+        now.send(&self.status, ramp_completed);
     }
 }
 
@@ -321,6 +317,16 @@ mod tests {
         stopping.await.unwrap();
         assert_eq!(runner.status().borrow().state, RunState::Stopped);
         assert_eq!(runner.status().borrow().user_count, 0);
+        // A stopped runner, stopped again or dropped, tells the workers nothing more:
+        // they may be running another session's test.
+        let again = tokio::time::timeout(std::time::Duration::from_secs(5), runner.stop()).await;
+        assert!(again.is_ok(), "a second stop waits for no worker");
+        drop(runner);
+        tokio::task::yield_now().await;
+        assert!(
+            matches!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected)),
+            "no placement after the stop"
+        );
     }
 
     #[tokio::test(start_paused = true)]
